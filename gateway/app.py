@@ -1,0 +1,47 @@
+"""The gateway's ASGI app: two client schemas over the same backends, plus health."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from gateway.config import Settings
+from gateway.graphql_endpoint import GraphQLEndpoint
+from gateway.runtime import Runtime
+from gateway.schemas.mobile import build_mobile_schema
+from gateway.schemas.web import build_web_schema
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    runtime = Runtime(settings)
+    app = FastAPI(
+        title="BFF gateway",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.runtime = runtime
+    introspection = settings.dev
+    for name, schema in (
+        ("web", build_web_schema(introspection=introspection)),
+        ("mobile", build_mobile_schema(introspection=introspection)),
+    ):
+        endpoint = GraphQLEndpoint(runtime, schema, ide=settings.dev)
+        app.add_route(f"/graphql/{name}", endpoint.handle, methods=["GET", "POST"])
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {"status": "ok", "stage": settings.stage, "routes": runtime.routes.health()}
+        )
+
+    async def route_stats(request: Request) -> JSONResponse:
+        return JSONResponse({"health": runtime.routes.health(), "stats": runtime.stats.snapshot()})
+
+    app.add_route("/healthz", health, methods=["GET"])
+    app.add_route("/_gateway/routes", route_stats, methods=["GET"])
+    return app
+
+
+app = create_app()

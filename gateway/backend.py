@@ -1,0 +1,157 @@
+"""The one place the gateway talks HTTP to its backends.
+
+One `httpx.AsyncClient` per backend base URL per process, created lazily on the running loop
+and reused across requests and warm Lambda invocations (Mangum runs them all on one loop).
+The transport underneath is a seam: aiohttp's is several times faster than httpcore's under
+concurrency (see docs/benchmarks.md), so it is the default; tests may pass any transport.
+
+httpx and transport errors are translated here, and only here, into the gateway's own
+`BackendTimeout` / `BackendUnavailable` / `BackendRejected`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any, Protocol
+
+import httpx
+
+from gateway.errors import BackendRejected, BackendTimeout, BackendUnavailable
+
+TransportFactory = Callable[[httpx.Limits], httpx.AsyncBaseTransport]
+DEFAULT_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=128)
+
+
+class BackendTarget(Protocol):
+    """What the client needs to know of a backend (a routing `Backend` satisfies it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def timeout_s(self) -> float: ...
+
+
+def aiohttp_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+    from httpx_aiohttp import AiohttpTransport
+
+    transport: httpx.AsyncBaseTransport = AiohttpTransport(limits=limits, trust_env=False)
+    return transport
+
+
+def httpcore_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+    return httpx.AsyncHTTPTransport(limits=limits)
+
+
+TRANSPORTS: Mapping[str, TransportFactory] = {
+    "aiohttp": aiohttp_transport,
+    "httpcore": httpcore_transport,
+}
+
+
+class BackendClient:
+    def __init__(
+        self,
+        *,
+        transport: TransportFactory = aiohttp_transport,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+    ) -> None:
+        self._transport = transport
+        self._limits = limits
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.builds = 0  # how many clients were ever built: warm invocations must not add any
+
+    def client_for(self, base_url: str) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a client is bound to the loop that created it
+            self._clients = {}
+            self._loop = loop
+        client = self._clients.get(base_url)
+        if client is None:
+            client = httpx.AsyncClient(base_url=base_url, transport=self._transport(self._limits))
+            self._clients[base_url] = client
+            self.builds += 1
+        return client
+
+    async def send(
+        self, backend: BackendTarget, request: httpx.Request, *, stream: bool = False
+    ) -> httpx.Response:
+        """Send within the backend's deadline; a 5xx is `BackendUnavailable`, a 4xx is returned."""
+        client = self.client_for(backend.url)
+        try:
+            async with asyncio.timeout(backend.timeout_s):
+                response = await client.send(request, stream=stream)
+        except (TimeoutError, httpx.TimeoutException):
+            raise BackendTimeout(backend=backend.name, timeout_s=backend.timeout_s) from None
+        except httpx.HTTPError:
+            raise BackendUnavailable(backend=backend.name) from None
+        if response.status_code >= 500:
+            await response.aclose()
+            raise BackendUnavailable(backend=backend.name, status=response.status_code)
+        return response
+
+    def build_request(
+        self,
+        backend: BackendTarget,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Request:
+        timeout = httpx.Timeout(backend.timeout_s)
+        client = self.client_for(backend.url)
+        return client.build_request(
+            method, path, params=params, json=json_body, headers=headers, timeout=timeout
+        )
+
+    async def call_json(
+        self,
+        backend: BackendTarget,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        parse_float: Callable[[str], Any] | None = None,
+    ) -> Any:
+        """The backend's JSON answer; a 4xx raises `BackendRejected` with its error body."""
+        request = self.build_request(backend, method, path, params=params, json_body=json_body)
+        response = await self.send(backend, request)
+        body = _decode(backend, response, parse_float)
+        if response.status_code >= 400:
+            raise _rejection(backend, response.status_code, body)
+        return body
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
+
+
+def _decode(
+    backend: BackendTarget, response: httpx.Response, parse_float: Callable[[str], Any] | None
+) -> Any:
+    try:
+        return json.loads(response.content, parse_float=parse_float)
+    except ValueError:
+        raise BackendUnavailable(backend=backend.name, status=response.status_code) from None
+
+
+def _rejection(backend: BackendTarget, status: int, body: Any) -> BackendRejected:
+    error = body.get("error", "") if isinstance(body, dict) else ""
+    message = body.get("message", "") if isinstance(body, dict) else ""
+    return BackendRejected(
+        backend=backend.name, status=status, error=str(error), message=str(message)
+    )
+
+
+def decimal_floats(text: str) -> Decimal:
+    """`parse_float` for money: rates exactly as written in the JSON."""
+    return Decimal(text)

@@ -1,0 +1,138 @@
+"""GraphQL over HTTP, as the graphql-over-http specification says, in pure functions.
+
+Parsing a request into `GraphQLParams`, choosing the media type from `Accept`, choosing the
+status code, and turning errors into what a client may see. The app does the I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError
+
+from gateway.errors import GatewayError
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+MASKED_MESSAGE = "Internal server error."
+
+
+class RequestProblem(Exception):
+    """The HTTP request is not a well-formed GraphQL request (answered 4xx, no `data`)."""
+
+    def __init__(
+        self, message: str, *, status: int = 400, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.headers = dict(headers or {})
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLParams:
+    query: str | None
+    variables: dict[str, Any] | None = None
+    operation_name: str | None = None
+    extensions: dict[str, Any] | None = None
+
+
+def params_from_get(query_params: Mapping[str, str]) -> GraphQLParams:
+    """?query=...&variables={...}&operationName=...&extensions={...} (JSON in the string)."""
+    return _params(
+        {
+            "query": query_params.get("query"),
+            "variables": _json_param(query_params, "variables"),
+            "operationName": query_params.get("operationName"),
+            "extensions": _json_param(query_params, "extensions"),
+        }
+    )
+
+
+def params_from_post(body: bytes, content_type: str | None) -> GraphQLParams:
+    media = (content_type or "").split(";")[0].strip().lower()
+    if media == "application/graphql":
+        return GraphQLParams(query=body.decode("utf-8", errors="replace"))
+    if media != JSON:
+        raise RequestProblem(f"Content-Type must be {JSON}, got {media or 'none'}.", status=415)
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise RequestProblem("The request body is not valid JSON.") from None
+    if not isinstance(payload, dict):
+        raise RequestProblem("The request body must be a JSON object (batching is not supported).")
+    return _params(payload)
+
+
+def _json_param(query_params: Mapping[str, str], name: str) -> Any:
+    raw = query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise RequestProblem(f"`{name}` is not valid JSON.") from None
+
+
+def _params(payload: Mapping[str, Any]) -> GraphQLParams:
+    query, variables = payload.get("query"), payload.get("variables")
+    operation, extensions = payload.get("operationName"), payload.get("extensions")
+    if query is not None and not isinstance(query, str):
+        raise RequestProblem("`query` must be a string.")
+    if variables is not None and not isinstance(variables, dict):
+        raise RequestProblem("`variables` must be an object.")
+    if operation is not None and not isinstance(operation, str):
+        raise RequestProblem("`operationName` must be a string.")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise RequestProblem("`extensions` must be an object.")
+    return GraphQLParams(query, variables, operation, extensions)
+
+
+def negotiate(accept: str | None) -> str:
+    """The media type to answer with: graphql-response+json when asked for, else JSON.
+
+    A client that sends no Accept (or */*) gets application/json, as the spec's legacy
+    watershed says; one that accepts neither gets 406.
+    """
+    if not accept:
+        return JSON
+    ranges = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    for media in ranges:
+        if media == GRAPHQL_RESPONSE:
+            return GRAPHQL_RESPONSE
+        if media in (JSON, "application/*", "*/*"):
+            return JSON
+    raise RequestProblem(f"Acceptable media types are {GRAPHQL_RESPONSE} and {JSON}.", status=406)
+
+
+def is_request_error(errors: list[GraphQLError]) -> bool:
+    """Parse and validation errors have no path; field errors during execution do."""
+    return bool(errors) and all(error.path is None for error in errors)
+
+
+def status_for(media_type: str, *, request_error: bool) -> int:
+    if media_type == GRAPHQL_RESPONSE and request_error:
+        return 400
+    return 200
+
+
+def client_error(error: GraphQLError) -> dict[str, Any]:
+    """What a client may see of an error: the gateway's own errors and GraphQL's, as they are;
+    anything unexpected masked (no stack trace, no backend URL)."""
+    original = error.original_error
+    if original is None or isinstance(original, GatewayError):
+        return error.formatted  # type: ignore[return-value]
+    masked = GraphQLError(
+        MASKED_MESSAGE,
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR"},
+    )
+    return masked.formatted  # type: ignore[return-value]
+
+
+def problem_body(problem: RequestProblem) -> dict[str, Any]:
+    return {"errors": [{"message": problem.message, "extensions": {"code": "BAD_REQUEST"}}]}

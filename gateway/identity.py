@@ -1,0 +1,157 @@
+"""Identity values, the verifier seam, claim rules and the HS256 verifier (see `gateway.auth`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import jwt
+
+Role = Literal["traveler", "agent"]
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    traveler_id: str | None  # the token's `sub`
+    role: Role | None
+    refusal: str | None = None  # why a presented token was refused; None if absent or valid
+
+    @property
+    def authenticated(self) -> bool:
+        return self.traveler_id is not None
+
+    @property
+    def is_agent(self) -> bool:
+        return self.authenticated and self.role == "agent"
+
+
+ANONYMOUS = Identity(traveler_id=None, role=None)
+
+
+class InvalidTokenError(Exception):
+    """A presented token was refused; `reason` is short and safe to show a client."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"token refused: {reason}")
+        self.reason = reason
+
+
+class TokenVerifier(Protocol):
+    async def claims(self, token: str) -> Mapping[str, Any]: ...
+
+
+async def identify(authorization: str | None, verifier: TokenVerifier) -> Identity:
+    if authorization is None or not authorization.strip():
+        return ANONYMOUS
+    try:
+        return identity_from_claims(await verifier.claims(bearer_token(authorization)))
+    except InvalidTokenError as error:
+        return Identity(traveler_id=None, role=None, refusal=error.reason)
+
+
+def bearer_token(authorization: str) -> str:
+    """`"Bearer a.b.c"` → `"a.b.c"` (the scheme is case-insensitive); anything else is refused."""
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise InvalidTokenError("malformed")
+    return token
+
+
+def identity_from_claims(claims: Mapping[str, Any]) -> Identity:
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        raise InvalidTokenError("missing sub")
+    role = claims.get("role", "traveler")
+    if role not in ("traveler", "agent"):
+        raise InvalidTokenError("bad role")
+    return Identity(traveler_id=sub, role=role)
+
+
+def refusal_reason(error: jwt.PyJWTError) -> str:
+    match error:
+        case jwt.ExpiredSignatureError():
+            return "expired"
+        case jwt.ImmatureSignatureError():
+            return "not yet valid"
+        case jwt.InvalidSignatureError():
+            return "bad signature"
+        case jwt.InvalidAlgorithmError():
+            return "unsupported algorithm"
+        case jwt.InvalidIssuerError():
+            return "wrong issuer"
+        case jwt.MissingRequiredClaimError():
+            return f"missing {error.claim}"
+        case jwt.exceptions.InvalidSubjectError():
+            return "missing sub"
+        case _:
+            return "malformed"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRules:
+    """What every verifier checks once it holds the key: `exp` and `sub` present, times within
+    `leeway_s` of now, and the issuer and audience when configured."""
+
+    issuer: str | None = None
+    audience: str | None = None
+    leeway_s: int = 30
+
+    def decode(self, token: str, key: str | jwt.PyJWK, *, algorithm: str) -> dict[str, Any]:
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                issuer=self.issuer,
+                leeway=self.leeway_s,
+                options={"require": ["exp", "sub"], "verify_aud": False},
+            )
+        except jwt.PyJWTError as error:
+            raise InvalidTokenError(refusal_reason(error)) from None
+        self._check_audience(claims)
+        return claims
+
+    def _check_audience(self, claims: Mapping[str, Any]) -> None:
+        # Cognito access tokens name the app client in `client_id` rather than `aud`.
+        if self.audience is None:
+            return
+        audience = claims.get("aud", claims.get("client_id"))
+        if self.audience not in (audience if isinstance(audience, list) else [audience]):
+            raise InvalidTokenError("wrong audience")
+
+
+class HS256Verifier:
+    def __init__(
+        self,
+        secret: str,
+        *,
+        issuer: str | None = None,
+        audience: str | None = None,
+        leeway_s: int = 30,
+    ) -> None:
+        if len(secret.encode()) < 32:  # RFC 7518 §3.2; PyJWT would warn on every request
+            raise ValueError(
+                f"the HS256 secret is {len(secret.encode())} bytes; use at least 32, "
+                "e.g. GATEWAY_JWT_SECRET=$(openssl rand -hex 32)"
+            )
+        self._secret = secret
+        self._rules = ClaimRules(issuer=issuer, audience=audience, leeway_s=leeway_s)
+
+    async def claims(self, token: str) -> Mapping[str, Any]:
+        return self._rules.decode(token, self._secret, algorithm="HS256")
+
+
+def issue_dev_token(
+    traveler_id: str,
+    *,
+    role: Role = "traveler",
+    secret: str,
+    ttl_s: int = 12 * 3600,
+    now: float | None = None,
+) -> str:
+    issued_at = int(time.time() if now is None else now)
+    claims = {"sub": traveler_id, "role": role, "iat": issued_at, "exp": issued_at + ttl_s}
+    return jwt.encode(claims, secret, algorithm="HS256")

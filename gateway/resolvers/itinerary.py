@@ -1,0 +1,25 @@
+"""The mobile aggregation: one trip's bookings as time-ordered segments plus its total."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Any
+
+from gateway.dates import format_date_range
+from gateway.segments import Segment, build_segments
+from gateway.viewer import Viewer
+
+
+def trip_dates(trip: dict[str, Any]) -> str:
+    """{"start_date": "2026-12-01", "end_date": "2026-12-05"} → "1–5 Dec 2026"."""
+    return format_date_range(
+        date.fromisoformat(trip["start_date"]), date.fromisoformat(trip["end_date"])
+    )
+
+
+async def itinerary_parts(
+    viewer: Viewer, trip: dict[str, Any]
+) -> tuple[list[Segment], tuple[int, str]]:
+    bookings, total = await asyncio.gather(viewer.bookings(trip), viewer.total_cost(trip))
+    return build_segments(bookings.flights, bookings.stays, bookings.cars), total

@@ -1,0 +1,55 @@
+"""Per-route counters: requests and errors per backend, shadow matches and mismatches.
+
+stats.record("GET /api/flights", "flights", ok=True)
+stats.record_shadow("GET /api/flights", matched=False)
+stats.snapshot() → {"routes": {"GET /api/flights": {"requests": 1, "errors": 0,
+    "by_backend": {"flights": {"requests": 1, "errors": 0}},
+    "shadow": {"match": 0, "mismatch": 1}}}}
+"""
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class _RouteCounts:
+    requests: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    shadow: Counter[str] = field(default_factory=Counter)
+
+    def snapshot(self) -> dict[str, Any]:
+        by_backend = {
+            name: {"requests": self.requests[name], "errors": self.errors[name]}
+            for name in sorted(self.requests)
+        }
+        return {
+            "requests": self.requests.total(),
+            "errors": self.errors.total(),
+            "by_backend": by_backend,
+            "shadow": {"match": self.shadow["match"], "mismatch": self.shadow["mismatch"]},
+        }
+
+
+class RouteStats:
+    """Counters since the process started, keyed by RouteDecision.route_key."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._routes: dict[str, _RouteCounts] = {}
+
+    def record(self, route_key: str, backend: str, *, ok: bool) -> None:
+        with self._lock:
+            counts = self._routes.setdefault(route_key, _RouteCounts())
+            counts.requests[backend] += 1
+            counts.errors[backend] += 0 if ok else 1
+
+    def record_shadow(self, route_key: str, *, matched: bool) -> None:
+        with self._lock:
+            counts = self._routes.setdefault(route_key, _RouteCounts())
+            counts.shadow["match" if matched else "mismatch"] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {"routes": {key: self._routes[key].snapshot() for key in sorted(self._routes)}}

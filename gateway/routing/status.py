@@ -1,0 +1,111 @@
+"""`routes status`: the migration ledger, with live numbers when a gateway is given.
+
+    METHOD  PATH               STAGE       BACKEND  RULE
+    GET     /api/flights/{id}  migrated    flights  routes[0]
+    GET     /api/flights       canary 25%  legacy   routes[1]; canary 25% → flights (traveler); …
+
+With a gateway, its `GET /_gateway/routes` answer ({"health": ..., "stats": ...}) adds
+requests, error rate and shadow match rate per route, and whether it runs the same version.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from gateway.routing.ledger import LedgerRow, migration_ledger, unused_routes
+from gateway.routing.table import RouteTable
+
+STATS_PATH = "/_gateway/routes"
+_HEADERS = ("METHOD", "PATH", "STAGE", "BACKEND", "RULE")
+_LIVE_HEADERS = ("REQUESTS", "ERRORS", "SHADOW MATCH")
+
+
+class StatusError(Exception):
+    """The gateway could not be asked, or did not answer as expected."""
+
+
+def fetch_gateway(url: str, *, timeout_s: float = 5.0) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The running gateway's (health, stats); the one place that handles httpx errors."""
+    address = url.rstrip("/") + STATS_PATH
+    try:
+        response = httpx.get(address, timeout=timeout_s)
+        response.raise_for_status()
+        body = response.json()
+    except httpx.HTTPError as exc:
+        raise StatusError(f"cannot get {address}: {exc}") from exc
+    except ValueError as exc:
+        raise StatusError(f"{address} did not answer JSON") from exc
+    if not isinstance(body, dict) or not all(
+        isinstance(body.get(k), dict) for k in ("health", "stats")
+    ):
+        raise StatusError(f'{address} did not answer {{"health": {{...}}, "stats": {{...}}}}')
+    return body["health"], body["stats"]
+
+
+def render_status(
+    table: RouteTable,
+    *,
+    health: Mapping[str, Any] | None = None,
+    stats: Mapping[str, Any] | None = None,
+) -> str:
+    """The ledger as text; live columns and a version line when health and stats are given."""
+    routes = stats.get("routes", {}) if stats is not None else None
+    rows = [_cells(row, routes) for row in migration_ledger(table)]
+    headers = _HEADERS + (_LIVE_HEADERS if routes is not None else ())
+    lines = [_table([headers, *rows]), "", f"{table.source}: version {table.version}"]
+    if health is not None:
+        lines.extend(_health_lines(table, health))
+    if isinstance(routes, Mapping) and isinstance(routes.get("default"), Mapping):
+        lines.append(f"unrouted endpoints (default → {table.default}): {_live(routes['default'])}")
+    lines.extend(
+        f"warning: routes[{route.index}] {route.key} decides no endpoint of the contract"
+        for route in unused_routes(table)
+    )
+    return "\n".join(lines)
+
+
+def _cells(row: LedgerRow, routes: Any) -> tuple[str, ...]:
+    cells = (row.method, row.path, row.stage, row.backend, row.detail)
+    if routes is None:
+        return cells
+    counts = routes.get(row.route_key) if row.route_key != "default" else None
+    if not isinstance(counts, Mapping):
+        return (*cells, "-", "-", "-")
+    requests, errors = _count(counts, "requests"), _count(counts, "errors")
+    shadow = counts.get("shadow")
+    shadow = shadow if isinstance(shadow, Mapping) else {}
+    match, mismatch = _count(shadow, "match"), _count(shadow, "mismatch")
+    return (*cells, str(requests), _rate(errors, requests), _rate(match, match + mismatch))
+
+
+def _live(counts: Mapping[str, Any]) -> str:
+    requests = _count(counts, "requests")
+    return f"{requests} requests, {_rate(_count(counts, 'errors'), requests)} errors"
+
+
+def _health_lines(table: RouteTable, health: Mapping[str, Any]) -> list[str]:
+    version = health.get("version")
+    same = "same as the file" if version == table.version else "differs from the file"
+    lines = [f"gateway: version {version} ({same}), loaded at {health.get('loaded_at')}"]
+    if health.get("error"):
+        lines.append(f"gateway: refused the last change: {health['error']}")
+    return lines
+
+
+def _count(counts: Mapping[str, Any], key: str) -> int:
+    value = counts.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _rate(part: int, whole: int) -> str:
+    """(3, 200) → "1.5%"; "-" when there is nothing to divide."""
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def _table(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )

@@ -1,0 +1,71 @@
+"""Everything that lives as long as the process (a warm Lambda container, a uvicorn worker).
+
+Built once, connects to nothing until the first request needs it. Per-request objects
+(identity, loaders, viewer) are made by `context_for`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from gateway.auth import TokenVerifier, identify, verifier_from_settings
+from gateway.backend import TRANSPORTS, BackendClient
+from gateway.config import Settings
+from gateway.context import RequestContext
+from gateway.loaders import Loaders
+from gateway.routing.reload import RouteTableSource
+from gateway.routing.stats import RouteStats
+from gateway.routing.table import default_table
+from gateway.upstream import Caller, ShadowRunner, Upstream
+from gateway.viewer import Viewer
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingRequest:
+    """What the context needs of an HTTP request, independent of the framework."""
+
+    authorization: str | None
+    client_addr: str | None
+    headers: Mapping[str, str]
+    cookies: Mapping[str, str]
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, env: Mapping[str, str] | None = None) -> None:
+        self.settings = settings
+        self.client = BackendClient(transport=TRANSPORTS[settings.transport])
+        self.stats = RouteStats()
+        self.shadows = ShadowRunner(self.client, self.stats)
+        self.routes = _route_source(settings, env)
+        self.verifier: TokenVerifier = verifier_from_settings(
+            jwt_secret=settings.jwt_secret,
+            jwks_url=settings.jwks_url,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
+
+    async def context_for(self, request: IncomingRequest) -> RequestContext:
+        identity = await identify(request.authorization, self.verifier)
+        caller = Caller(
+            traveler_id=identity.traveler_id,
+            role=identity.role,
+            client_addr=request.client_addr,
+            headers=request.headers,
+            cookies=request.cookies,
+        )
+        upstream = self.upstream_for(caller)
+        return RequestContext(viewer=Viewer(identity, Loaders(upstream)))
+
+    def upstream_for(self, caller: Caller) -> Upstream:
+        """One route table for the whole request, however long it takes."""
+        table = self.routes.current()
+        return Upstream(self.client, table, caller=caller, stats=self.stats, shadows=self.shadows)
+
+
+def _route_source(settings: Settings, env: Mapping[str, str] | None) -> RouteTableSource:
+    if os.path.exists(settings.routes_file):
+        return RouteTableSource(settings.routes_file, env=env)
+    table = default_table(legacy_url=settings.legacy_url, flights_url=settings.flights_url)
+    return RouteTableSource.from_table(table)

@@ -1,0 +1,53 @@
+"""Types both client schemas share, and the schema factory with the gateway's extensions."""
+
+from __future__ import annotations
+
+import logging
+from enum import Enum
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from strawberry.types import ExecutionContext, Info
+
+from gateway.context import RequestContext
+from gateway.errors import GatewayError
+
+log = logging.getLogger("gateway.graphql")
+GqlInfo = Info[RequestContext, None]
+
+
+@strawberry.enum
+class TripStatus(Enum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+
+
+def status_filter(status: TripStatus | None) -> str | None:
+    return status.value if status else None
+
+
+class GatewaySchema(strawberry.Schema):
+    """Logs what went wrong server-side; expected client errors are not stack traces."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            original = error.original_error
+            if original is None or isinstance(original, GatewayError):
+                log.info("graphql error: %s", error.message)
+            else:
+                log.error("unexpected error in %s", error.path, exc_info=original)
+
+
+def build(query: type[Any], mutation: type[Any], *, introspection: bool) -> strawberry.Schema:
+    extensions: list[Any] = [
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+    ]
+    if not introspection:
+        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return GatewaySchema(query=query, mutation=mutation, extensions=extensions)

@@ -1,0 +1,141 @@
+"""The backends as one request sees them.
+
+Every backend call the gateway makes (resolvers, dataloaders, REST passthrough) asks the
+route table where to go, through `Upstream`. A request holds one table from start to end, so
+a reload in the middle of a page never mixes backends within it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.backend import BackendClient
+from gateway.errors import BackendError
+from gateway.routing.shadow import diff_paths
+from gateway.routing.stats import RouteStats
+from gateway.routing.table import Backend, RouteDecision, RouteRequest, RouteTable
+
+log = logging.getLogger("gateway.shadow")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking, as far as routing cares (canary stickiness, QA override)."""
+
+    traveler_id: str | None = None
+    role: str | None = None
+    client_addr: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    cookies: Mapping[str, str] = field(default_factory=dict)
+
+
+class ShadowRunner:
+    """Runs shadow comparisons in the background: the client never waits for them."""
+
+    def __init__(self, client: BackendClient, stats: RouteStats) -> None:
+        self._client = client
+        self._stats = stats
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, decision: RouteDecision, path: str, params: Any, primary: Any) -> None:
+        task = asyncio.ensure_future(self._compare(decision, path, params, primary))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _compare(self, decision: RouteDecision, path: str, params: Any, primary: Any) -> None:
+        shadow = decision.shadow
+        assert shadow is not None
+        try:
+            other = await self._client.call_json(shadow, "GET", path, params=params)
+        except (BackendError, Exception) as error:  # a shadow never hurts anyone
+            log.warning(
+                "shadow %s %s to %s failed: %s", decision.route_key, path, shadow.name, error
+            )
+            self._stats.record_shadow(decision.route_key, matched=False)
+            return
+        differing = diff_paths(primary, other, ignore=decision.shadow_ignore)
+        self._stats.record_shadow(decision.route_key, matched=not differing)
+        if differing:
+            log.warning(
+                "shadow mismatch on %s %s (%s vs %s): %s",
+                decision.route_key,
+                path,
+                decision.backend.name,
+                shadow.name,
+                ", ".join(differing[:20]),
+            )
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+class Upstream:
+    def __init__(
+        self,
+        client: BackendClient,
+        table: RouteTable,
+        *,
+        caller: Caller,
+        stats: RouteStats,
+        shadows: ShadowRunner | None = None,
+    ) -> None:
+        self.client = client
+        self.table = table
+        self._caller = caller
+        self._stats = stats
+        self._shadows = shadows
+
+    def decide(self, method: str, path: str) -> RouteDecision:
+        c = self._caller
+        request = RouteRequest(
+            method=method,
+            path=path,
+            traveler_id=c.traveler_id,
+            role=c.role,
+            client_addr=c.client_addr,
+            headers=c.headers,
+            cookies=c.cookies,
+        )
+        return self.table.select(request)
+
+    async def get_json(
+        self,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        parse_float: Callable[[str], Any] | None = None,
+    ) -> Any:
+        decision = self.decide("GET", path)
+        body = await self._call(decision, "GET", path, params=params, parse_float=parse_float)
+        if decision.shadow is not None and self._shadows is not None:
+            self._shadows.start(decision, path, params, body)
+        return body
+
+    async def post_json(self, path: str, body: Any) -> Any:
+        return await self._call(self.decide("POST", path), "POST", path, json_body=body)
+
+    async def _call(
+        self,
+        decision: RouteDecision,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        parse_float: Callable[[str], Any] | None = None,
+    ) -> Any:
+        backend: Backend = decision.backend
+        try:
+            result = await self.client.call_json(
+                backend, method, path, params=params, json_body=json_body, parse_float=parse_float
+            )
+        except BackendError:
+            self._stats.record(decision.route_key, backend.name, ok=False)
+            raise
+        self._stats.record(decision.route_key, backend.name, ok=True)
+        return result

@@ -1,0 +1,140 @@
+"""The backends' data as one caller may see it.
+
+Resolvers reach data only through a `Viewer`, and every entry point that takes an id from
+the client applies `gateway.access` first: access is decided here, not in the resolvers.
+The nested helpers (`bookings`, `traveler_of`, `total_cost`) take an entity that already
+passed a check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from gateway import access
+from gateway.auth import Identity
+from gateway.errors import BackendRejected, NotFound, rejection_to_error
+from gateway.loaders import Entity, Loaders
+from gateway.money import total_minor
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Entity]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Bookings:
+    flights: list[Entity]
+    stays: list[Entity]
+    cars: list[Entity]
+
+    def prices(self) -> list[tuple[int, str]]:
+        every = (*self.flights, *self.stays, *self.cars)
+        return [(item["price"]["amount"], item["price"]["currency"]) for item in every]
+
+
+class Viewer:
+    def __init__(self, identity: Identity, loaders: Loaders) -> None:
+        self.identity = identity
+        self.loaders = loaders
+        self._pages: dict[tuple[str, ...], asyncio.Future[Page]] = {}
+
+    async def me(self) -> Entity | None:
+        if not self.identity.authenticated or self.identity.traveler_id is None:
+            return None
+        return await self.loaders.load("traveler", self.identity.traveler_id)
+
+    async def traveler(self, traveler_id: str) -> Entity | None:
+        access.check_traveler(self.identity, traveler_id)
+        return await self.loaders.load("traveler", traveler_id)
+
+    async def trip(self, trip_id: str) -> Entity | None:
+        access.require_signed_in(self.identity)
+        trip = await self.loaders.load("trip", trip_id)
+        if trip is not None:
+            access.check_traveler(self.identity, trip["traveler_id"])
+        return trip
+
+    async def trips_of(
+        self, traveler_id: str, *, status: str | None, first: int, after: str | None
+    ) -> Page:
+        access.check_traveler(self.identity, traveler_id)
+        params = {"limit": str(access.check_first(first))}
+        if status:
+            params["status"] = status
+        if after:
+            params["cursor"] = after
+        key = (traveler_id, *sorted(f"{k}={v}" for k, v in params.items()))
+        if key not in self._pages:  # the same page asked twice in one request is fetched once
+            self._pages[key] = asyncio.ensure_future(self._fetch_page(traveler_id, params))
+        return await asyncio.shield(self._pages[key])
+
+    async def _fetch_page(self, traveler_id: str, params: dict[str, str]) -> Page:
+        try:
+            body = await self.loaders.upstream.get_json(
+                f"/api/travelers/{traveler_id}/trips", params
+            )
+        except BackendRejected as rejection:
+            if rejection.status == 404:  # an unknown traveler has no trips
+                return Page(items=[], next_cursor=None)
+            raise rejection_to_error(rejection) from None
+        for trip in body["items"]:
+            self.loaders.prime("trip", trip)
+        return Page(items=body["items"], next_cursor=body.get("next_cursor"))
+
+    async def my_trips(self, *, first: int, after: str | None) -> Page:
+        me = access.require_signed_in(self.identity)
+        return await self.trips_of(me, status=None, first=first, after=after)
+
+    async def top_destinations(self, limit: int) -> list[Entity]:
+        params = {"limit": str(access.check_limit(limit))}
+        body = await self.loaders.upstream.get_json("/api/destinations/top", params)
+        items: list[Entity] = body["items"]
+        return items
+
+    async def book_trip(self, booking: Mapping[str, Any]) -> Entity:
+        access.check_traveler(self.identity, booking["traveler_id"])
+        return await self._change("/api/trips", dict(booking))
+
+    async def cancel_trip(self, trip_id: str) -> Entity:
+        if await self.trip(trip_id) is None:
+            raise NotFound(f"No trip {trip_id}.")
+        return await self._change(f"/api/trips/{trip_id}/cancel", None)
+
+    async def _change(self, path: str, body: Any) -> Entity:
+        try:
+            trip: Entity = await self.loaders.upstream.post_json(path, body)
+        except BackendRejected as rejection:
+            raise rejection_to_error(rejection) from None
+        self.loaders.entity("trip").clear(trip["id"])
+        self.loaders.prime("trip", trip)
+        return trip
+
+    async def bookings(self, trip: Entity) -> Bookings:
+        flights, stays, cars = await asyncio.gather(
+            self.loaders.load_many("flight", trip["flight_ids"]),
+            self.loaders.load_many("hotel_stay", trip["hotel_stay_ids"]),
+            self.loaders.load_many("car_rental", trip["car_rental_ids"]),
+        )
+        return Bookings(flights=flights, stays=stays, cars=cars)
+
+    async def traveler_of(self, trip: Entity) -> Entity:
+        traveler = await self.loaders.load("traveler", trip["traveler_id"])
+        if traveler is None:
+            raise NotFound(f"Trip {trip['id']} names a traveler the backend does not know.")
+        return traveler
+
+    async def total_cost(self, trip: Entity) -> tuple[int, str]:
+        """Every booking converted to the traveler's currency, rounded per item, summed."""
+        traveler, bookings = await asyncio.gather(self.traveler_of(trip), self.bookings(trip))
+        currency: str = traveler["currency"]
+        prices = bookings.prices()
+        rates: Mapping[str, Decimal] = {}
+        if any(code != currency for _, code in prices):
+            rates = await self.loaders.fx.load(currency)
+        return total_minor(prices, to=currency, rates=rates), currency

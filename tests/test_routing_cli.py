@@ -1,0 +1,291 @@
+"""The routes CLI, run as a real process (plus a few in-process cases for the edges)."""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from gateway.routing.cli import main
+from gateway.routing.table import load_table
+
+REPO = Path(__file__).resolve().parent.parent
+ENV = {"LEGACY_URL": "http://legacy:8000", "FLIGHTS_URL": "http://flights:8001"}
+RUN_MAIN = "import sys; from gateway.routing.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ENV and "proxy" not in k.lower()}
+    return subprocess.run(
+        [sys.executable, "-c", RUN_MAIN, *args],
+        cwd=REPO,
+        env={**clean, **(ENV if env is None else env)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+@pytest.fixture
+def routes_file() -> Path:
+    return REPO / "routes.yaml"
+
+
+def test_check_accepts_the_committed_file(routes_file: Path) -> None:
+    result = run("check", str(routes_file))
+    version = load_table(routes_file, env=ENV).version
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        f"ok: 2 routes, version {version}\n",
+        "",
+    )
+
+
+def test_check_lists_every_problem_and_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "version: 1\n"
+        "backends:\n"
+        "  legacy: {url: http://legacy, timeout_ms: 30000}\n"
+        "default: legacy\n"
+        "routes:\n"
+        "  - path: /api/flights\n"
+        "    taget: flights\n",
+        encoding="utf-8",
+    )
+    result = run("check", str(bad))
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"{bad}:3: backends.legacy: timeout_ms 30000 is outside 1-28999; "
+        "use whole milliseconds from 1 to 28999 (the HTTP API gives up at 30 s)",
+        f"{bad}:6: routes[0] (/api/flights): target is missing; add target: <backend>",
+        f"{bad}:7: routes[0] (/api/flights): unknown key 'taget' in a route; rename it to target",
+        f"3 problems in {bad}",
+    ]
+
+
+def test_check_treats_an_unset_variable_as_a_problem(routes_file: Path) -> None:
+    result = run("check", str(routes_file), env={"LEGACY_URL": "http://legacy"})
+    assert result.returncode == 1
+    assert "backends.flights: url uses ${FLIGHTS_URL}, which is not set" in result.stderr
+    fixed = run("check", str(routes_file), "--env", "FLIGHTS_URL=http://f", env={})
+    assert fixed.returncode == 1  # LEGACY_URL is still unset
+    both = run(
+        "check",
+        str(routes_file),
+        "--env",
+        "FLIGHTS_URL=http://f",
+        "--env",
+        "LEGACY_URL=http://l",
+        env={},
+    )
+    assert both.returncode == 0, both.stderr
+
+
+def test_check_of_a_missing_file_exits_2(tmp_path: Path) -> None:
+    result = run("check", str(tmp_path / "nope.yaml"))
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"error: cannot read {tmp_path / 'nope.yaml'}: No such file or directory\n",
+    )
+
+
+def test_check_defaults_to_routes_file_then_routes_yaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(REPO)
+    monkeypatch.delenv("ROUTES_FILE", raising=False)
+    assert main(["check"]) == 0
+    monkeypatch.setenv("ROUTES_FILE", str(tmp_path / "elsewhere.yaml"))
+    assert main(["check"]) == 2
+    assert "elsewhere.yaml" in capsys.readouterr().err
+
+
+def test_explain_says_which_rule_decided_and_why(routes_file: Path) -> None:
+    result = run(
+        "explain", "get", "/api/flights?ids=fl-1", "--traveler", "t-2", "--file", str(routes_file)
+    )
+    version = load_table(routes_file, env=ENV).version
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        "GET /api/flights?ids=fl-1 → legacy (http://legacy:8000, timeout 3 s)",
+        f"rule:   routes[1] GET /api/flights ({routes_file}:34)",
+        "why:    route routes[1] GET /api/flights: canary 25% (traveler bucket 58 ≥ 25, stays) "
+        "→ legacy; shadow 100% → flights",
+        "shadow: flights (http://flights:8001), ignoring $.updated_at",
+        f"table:  {routes_file} version {version}",
+    ]
+
+
+def test_explain_with_override_headers_cookies_and_client(routes_file: Path) -> None:
+    args = ["explain", "GET", "/api/flights", "--file", str(routes_file)]
+    agent = run(*args, "--role", "agent", "--header", "X-Route-Target=flights")
+    assert (
+        agent.stdout.splitlines()[0]
+        == "GET /api/flights → flights (http://flights:8001, timeout 2 s)"
+    )
+    traveler = run(
+        *args, "--role", "traveler", "--header", "X-Route-Target=flights", "--client", "10.0.0.1"
+    )
+    assert traveler.stdout.splitlines()[2] == (
+        "why:    route routes[1] GET /api/flights: canary 25% (no traveler id; client address "
+        "bucket 58 ≥ 25, stays) → legacy; shadow 100% → flights; "
+        "X-Route-Target ignored (role traveler is not agent)"
+    )
+    default = run("explain", "POST", "/api/trips", "--file", str(routes_file), "--cookie", "a=b")
+    assert default.stdout.splitlines()[1:3] == [
+        "rule:   default (no route matches)",
+        "why:    no route matches POST /api/trips: default → legacy",
+    ]
+
+
+def test_explain_usage_errors_exit_2(routes_file: Path) -> None:
+    assert run("explain", "GET").returncode == 2
+    bad_header = run("explain", "GET", "/x", "--header", "novalue", "--file", str(routes_file))
+    assert bad_header.returncode == 2
+    assert "expected NAME=VALUE, got 'novalue'" in bad_header.stderr
+
+
+def test_status_shows_the_ledger(routes_file: Path) -> None:
+    result = run("status", "--file", str(routes_file))
+    version = load_table(routes_file, env=ENV).version
+    assert (result.returncode, result.stderr) == (0, "")
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["METHOD", "PATH", "STAGE", "BACKEND", "RULE"]
+    assert lines[8].split() == ["GET", "/api/flights/{id}", "migrated", "flights", "routes[0]"]
+    assert lines[9] == (
+        "GET     /api/flights               canary 25%  legacy   "
+        "routes[1]; canary 25% → flights (traveler); shadow 100% → flights"
+    )
+    assert lines[1].split() == ["GET", "/api/travelers/{id}", "legacy", "legacy", "default"]
+    assert lines[-1] == f"{routes_file}: version {version}"
+
+
+class FakeGateway(BaseHTTPRequestHandler):
+    """Answers GET /_gateway/routes the way the app does."""
+
+    body: ClassVar[dict[str, Any]] = {}
+
+    def do_GET(self) -> None:
+        status, payload = (200, self.body) if self.path == "/_gateway/routes" else (404, {})
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def gateway() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeGateway)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_status_with_a_gateway_adds_live_numbers(
+    routes_file: Path, gateway: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    version = load_table(routes_file, env=ENV).version
+    monkeypatch.setattr(
+        FakeGateway,
+        "body",
+        {
+            "health": {
+                "version": "0123456789ab",
+                "source": "routes.yaml",
+                "loaded_at": "2026-01-01T00:00:00+00:00",
+                "error": "routes.yaml:9: routes[0] (/x): target 'y' is not a backend; fix",
+                "problems": ["routes.yaml:9: routes[0] (/x): target 'y' is not a backend; fix"],
+            },
+            "stats": {
+                "routes": {
+                    "GET /api/flights": {
+                        "requests": 200,
+                        "errors": 3,
+                        "by_backend": {},
+                        "shadow": {"match": 147, "mismatch": 3},
+                    },
+                    "GET /api/flights/{id}": {"requests": 10, "errors": 0, "by_backend": {}},
+                    "default": {"requests": 50, "errors": 1, "by_backend": {}},
+                }
+            },
+        },
+    )
+    result = run("status", "--file", str(routes_file), "--gateway", gateway + "/")
+    assert (result.returncode, result.stderr) == (0, "")
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == [
+        "METHOD",
+        "PATH",
+        "STAGE",
+        "BACKEND",
+        "RULE",
+        "REQUESTS",
+        "ERRORS",
+        "SHADOW",
+        "MATCH",
+    ]
+    assert lines[8].split()[-3:] == ["10", "0.0%", "-"]
+    assert lines[9].split()[-3:] == ["200", "1.5%", "98.0%"]
+    assert lines[1].split()[-3:] == ["-", "-", "-"]
+    assert lines[-4:] == [
+        f"{routes_file}: version {version}",
+        "gateway: version 0123456789ab (differs from the file), "
+        "loaded at 2026-01-01T00:00:00+00:00",
+        "gateway: refused the last change: routes.yaml:9: routes[0] (/x): target 'y' is not a "
+        "backend; fix",
+        "unrouted endpoints (default → legacy): 50 requests, 2.0% errors",
+    ]
+
+
+def test_status_with_an_unreachable_or_odd_gateway_exits_2(
+    routes_file: Path, gateway: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(FakeGateway, "body", {"health": "ok"})
+    odd = run("status", "--file", str(routes_file), "--gateway", gateway)
+    assert odd.returncode == 2
+    assert odd.stderr == (
+        f'error: {gateway}/_gateway/routes did not answer {{"health": {{...}}, "stats": {{...}}}}\n'
+    )
+    closed = run("status", "--file", str(routes_file), "--gateway", "http://127.0.0.1:1")
+    assert closed.returncode == 2
+    assert closed.stderr.startswith("error: cannot get http://127.0.0.1:1/_gateway/routes: ")
+
+
+def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "usage: python -m gateway routes" in capsys.readouterr().err
+    assert main(["--help"]) == 0
+    assert "check" in capsys.readouterr().out
+
+
+def test_python_dash_m_gateway_routing_runs_the_cli(routes_file: Path) -> None:
+    clean = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.routing", "check", str(routes_file)],
+        cwd=REPO,
+        env={**clean, **ENV},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("ok: 2 routes, version ")

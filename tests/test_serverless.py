@@ -1,0 +1,696 @@
+"""serverless.yml, proven offline: the npm pins, the Lambda requirements, the packaged
+templates and zip (both stages, cfn-lint, no network), the zip itself answering under
+Python 3.12, and `serverless offline` answering like uvicorn.
+
+Packaging runs `npx serverless package --package <tmp>` once per stage for the module, with
+no AWS credentials (AWS_* removed, a throw-away HOME) and telemetry off. docs/deploy.md.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from gateway.identity import issue_dev_token
+from tests.support.processes import Service, free_port, start_uvicorn, wait_ready
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUIREMENTS = ROOT / ".requirements" / "requirements.txt"
+SECRET = "sls-e2e-secret-0123456789abcdef0123456789abcdef"
+PROD_PARAMS = {
+    "legacyUrl": "https://legacy.internal.example",
+    "flightsUrl": "https://flights.internal.example",
+    "jwksUrl": "https://idp.example/.well-known/jwks.json",
+    "jwtSecretId": "bff-gateway/prod/jwt",
+    "subnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
+    "securityGroupIds": "sg-0123456789abcdef0",
+}
+HTTP_ROUTES = {
+    "POST /graphql/web",
+    "GET /graphql/web",
+    "POST /graphql/mobile",
+    "GET /graphql/mobile",
+    "ANY /api/{proxy+}",
+    "GET /healthz",
+}
+DEV_ONLY = {  # never in the Lambda package
+    "uvicorn",
+    "uvloop",
+    "httptools",
+    "watchfiles",
+    "websockets",
+    "pytest",
+    "pytest-asyncio",
+    "ruff",
+    "mypy",
+    "cfn-lint",
+    "types-pyyaml",
+    "types-cachetools",
+}
+UNZIPPED_LIMIT_MB = 40  # cryptography (PyJWT[crypto], RS256 via JWKS) alone is 12 MB
+HTTP_API_TIMEOUT_S = 30
+
+
+# --- processes ---------------------------------------------------------------------------
+
+
+def sls_env(home: Path, **extra: str) -> dict[str, str]:
+    """No AWS credentials or config reachable, no telemetry, a HOME of its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLS_"))}
+    return {
+        **env,
+        "HOME": str(home),
+        "AWS_CONFIG_FILE": str(home / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "SLS_TELEMETRY_DISABLED": "1",
+        "SLS_NOTIFICATIONS_MODE": "off",
+        "SLS_PYTHON_BIN": sys.executable,
+        **extra,
+    }
+
+
+def run(command: list[str], *, env: Mapping[str, str] | None = None, timeout: float = 240) -> str:
+    done = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if done.returncode != 0:
+        pytest.fail(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    return done.stdout + done.stderr
+
+
+def serverless(*args: str) -> list[str]:
+    return ["npx", "--no-install", "serverless", *args]
+
+
+def param_args(params: Mapping[str, str]) -> list[str]:
+    return [f"--param={key}={value}" for key, value in params.items()]
+
+
+@pytest.fixture(scope="module")
+def sls_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sls-home")
+
+
+@pytest.fixture(scope="module")
+def tooling() -> None:
+    """`npm ci` (when package-lock.json is newer) and the generated requirements."""
+    run(
+        [
+            "make",
+            "-s",
+            "-f",
+            "mk/serverless.mk",
+            "node_modules",
+            "sls-requirements",
+            f"PY={sys.executable}",
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class Package:
+    stage: str
+    path: Path
+    seconds: float
+    output: str
+
+    @property
+    def template(self) -> dict[str, Any]:
+        text = (self.path / "cloudformation-template-update-stack.json").read_text()
+        loaded: dict[str, Any] = json.loads(text)
+        return loaded
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        resources: dict[str, Any] = self.template["Resources"]
+        return resources
+
+    @property
+    def zip(self) -> Path:
+        return self.path / "bff-gateway.zip"
+
+    def of_type(self, kind: str) -> dict[str, Any]:
+        return {k: r for k, r in self.resources.items() if r["Type"] == kind}
+
+
+def package(stage: str, into: Path, home: Path, params: Mapping[str, str] | None = None) -> Package:
+    started = time.monotonic()
+    output = run(
+        serverless("package", "--stage", stage, "--package", str(into), *param_args(params or {})),
+        env=sls_env(home),
+    )
+    return Package(stage, into, time.monotonic() - started, output)
+
+
+@pytest.fixture(scope="module")
+def packages(
+    tooling: None, sls_home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Package]:
+    out = tmp_path_factory.mktemp("sls-package")
+    built = {
+        "dev": package("dev", out / "dev", sls_home),
+        "prod": package("prod", out / "prod", sls_home, PROD_PARAMS),
+    }
+    for p in built.values():
+        print(f"serverless package --stage {p.stage}: {p.seconds:.1f} s")
+    return built
+
+
+def function(p: Package, name: str) -> dict[str, Any]:
+    props: dict[str, Any] = p.resources[name]["Properties"]
+    return props
+
+
+def get_att(name: str, attribute: str) -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [name, attribute]}
+
+
+# --- npm and pip pins (fast) -------------------------------------------------------------
+
+
+def test_npm_tooling_is_pinned_exactly_and_locked() -> None:
+    manifest = json.loads((ROOT / "package.json").read_text())
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    pins = manifest["devDependencies"]
+
+    assert set(pins) == {"serverless", "serverless-offline", "serverless-python-requirements"}
+    assert all(version[0].isdigit() for version in pins.values()), "exact versions, no ^ or ~"
+    assert pins["serverless"].startswith("3."), "v4 needs a login and credentials to package"
+    assert pins["serverless-offline"].startswith("13."), "v14 needs serverless v4"
+    locked = {name: lock["packages"][f"node_modules/{name}"]["version"] for name in pins}
+    assert locked == pins
+    assert lock["packages"][""]["devDependencies"] == pins
+
+
+def test_lambda_requirements_are_pyproject_dependencies_pinned_to_the_venv(tooling: None) -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lines = [ln for ln in REQUIREMENTS.read_text().splitlines() if not ln.startswith("#")]
+    pinned = {canonicalize_name(Requirement(ln).name): Requirement(ln) for ln in lines}
+
+    for dependency in map(Requirement, pyproject["dependencies"]):
+        req = pinned[canonicalize_name(dependency.name)]
+        (version,) = (spec.version for spec in req.specifier)
+        assert dependency.specifier.contains(version), f"{req} outside pyproject's {dependency}"
+        assert dependency.extras <= req.extras
+    assert all(str(req.specifier).startswith("==") for req in pinned.values())
+    assert not DEV_ONLY & set(pinned)
+
+
+def test_every_timeout_is_below_the_http_apis_30_s() -> None:
+    config = yaml.safe_load((ROOT / "serverless.yml").read_text())
+    timeouts = [f["timeout"] for f in config["functions"].values()]
+    assert config["provider"]["timeout"] < HTTP_API_TIMEOUT_S
+    assert all(t < HTTP_API_TIMEOUT_S for t in timeouts)
+
+
+# --- packaged templates ------------------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_template_names_both_functions_and_the_http_routes(packages: dict[str, Package]) -> None:
+    p = packages["dev"]
+    gateway = function(p, "GatewayLambdaFunction")
+    events = function(p, "CacheDasheventsLambdaFunction")
+    routes = {r["Properties"]["RouteKey"] for r in p.of_type("AWS::ApiGatewayV2::Route").values()}
+
+    assert (gateway["Handler"], gateway["Runtime"]) == (
+        "gateway.lambda_handler.handler",
+        "python3.12",
+    )
+    assert events["Handler"] == "gateway.lambda_handler.events"
+    assert gateway["Architectures"] == events["Architectures"] == ["x86_64"]
+    assert gateway["MemorySize"] == 1024 and gateway["Timeout"] < HTTP_API_TIMEOUT_S
+    assert events["Timeout"] < HTTP_API_TIMEOUT_S
+    assert routes == HTTP_ROUTES
+    (api,) = p.of_type("AWS::ApiGatewayV2::Api").values()
+    assert api["Properties"]["ProtocolType"] == "HTTP"
+
+
+@pytest.mark.e2e
+def test_cache_events_read_a_queue_with_a_dead_letter_queue_and_partial_batches(
+    packages: dict[str, Package],
+) -> None:
+    p = packages["dev"]
+    queue = p.resources["CacheEventsQueue"]["Properties"]
+    (mapping,) = p.of_type("AWS::Lambda::EventSourceMapping").values()
+    timeout = function(p, "CacheDasheventsLambdaFunction")["Timeout"]
+
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == get_att(
+        "CacheEventsDeadLetterQueue", "Arn"
+    )
+    assert queue["VisibilityTimeout"] >= 6 * timeout
+    assert mapping["Properties"]["EventSourceArn"] == get_att("CacheEventsQueue", "Arn")
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["Properties"]["FunctionName"] == get_att("CacheDasheventsLambdaFunction", "Arn")
+
+
+@pytest.mark.e2e
+def test_an_eventbridge_rule_sends_the_monoliths_trip_events_to_cache_events(
+    packages: dict[str, Package],
+) -> None:
+    (rule,) = packages["dev"].of_type("AWS::Events::Rule").values()
+    (target,) = rule["Properties"]["Targets"]
+
+    assert rule["Properties"]["EventPattern"] == {
+        "source": ["legacy.monolith"],
+        "detail-type": ["TripBooked", "TripCancelled"],
+    }
+    assert target["Arn"] == get_att("CacheDasheventsLambdaFunction", "Arn")
+    assert target["DeadLetterConfig"]["Arn"] == get_att("CacheEventsDeadLetterQueue", "Arn")
+
+
+@pytest.mark.e2e
+def test_cloudfront_honours_cache_control_keys_on_query_and_authorization(
+    packages: dict[str, Package],
+) -> None:
+    p = packages["prod"]
+    (distribution,) = p.of_type("AWS::CloudFront::Distribution").values()
+    behavior = distribution["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
+    (policy,) = p.of_type("AWS::CloudFront::CachePolicy").values()
+    config = policy["Properties"]["CachePolicyConfig"]
+    key = config["ParametersInCacheKeyAndForwardedToOrigin"]
+    (origin_policy,) = p.of_type("AWS::CloudFront::OriginRequestPolicy").values()
+    forwarded = origin_policy["Properties"]["OriginRequestPolicyConfig"]["HeadersConfig"]
+
+    assert behavior["CachePolicyId"] == {"Ref": "GatewayCachePolicy"}
+    assert behavior["OriginRequestPolicyId"] == {"Ref": "GatewayOriginRequestPolicy"}
+    assert set(behavior["AllowedMethods"]) >= {"GET", "POST"} and behavior["CachedMethods"] == [
+        "GET",
+        "HEAD",
+    ]
+    assert (config["MinTTL"], config["DefaultTTL"]) == (0, 0), "the origin's Cache-Control rules"
+    assert key["QueryStringsConfig"] == {"QueryStringBehavior": "all"}
+    assert key["HeadersConfig"] == {"HeaderBehavior": "whitelist", "Headers": ["Authorization"]}
+    assert key["CookiesConfig"] == {"CookieBehavior": "none"}
+    assert forwarded == {"HeaderBehavior": "allExcept", "Headers": ["Host"]}
+
+
+@pytest.mark.e2e
+def test_dev_takes_its_values_from_the_environment_and_has_no_vpc(
+    packages: dict[str, Package],
+) -> None:
+    p = packages["dev"]
+    env = function(p, "GatewayLambdaFunction")["Environment"]["Variables"]
+
+    assert "VpcConfig" not in function(p, "GatewayLambdaFunction")
+    assert env["GATEWAY_STAGE"] == "dev" and env["ROUTES_FILE"] == "routes.yaml"
+    assert all(isinstance(value, str) for value in env.values()), "serverless-offline needs strings"
+    assert "ProvisionedConcurrencyConfig" not in json.dumps(p.template)
+
+
+@pytest.mark.e2e
+def test_prod_runs_in_the_vpc_with_redis_and_the_secret_by_reference(
+    packages: dict[str, Package],
+) -> None:
+    p = packages["prod"]
+    gateway = function(p, "GatewayLambdaFunction")
+    env = gateway["Environment"]["Variables"]
+    cache = p.resources["RedisCache"]
+
+    assert gateway["VpcConfig"]["SubnetIds"] == {"Fn::Split": [",", PROD_PARAMS["subnetIds"]]}
+    assert env["GATEWAY_STAGE"] == "prod"
+    assert env["GATEWAY_JWT_SECRET"] == "{{resolve:secretsmanager:bff-gateway/prod/jwt}}"
+    assert env["GATEWAY_JWKS_URL"] == PROD_PARAMS["jwksUrl"]
+    assert (cache["Type"], cache["Condition"]) == (
+        "AWS::ElastiCache::ServerlessCache",
+        "CreateRedis",
+    )
+    assert env["REDIS_URL"]["Fn::If"][0] == "CreateRedis"
+    assert p.resources["GatewayLogGroup"]["Properties"]["RetentionInDays"] == 30
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_cfn_lint_finds_no_errors(packages: dict[str, Package], stage: str) -> None:
+    template = packages[stage].path / "cloudformation-template-update-stack.json"
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--format", "json", str(template)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    findings = json.loads(done.stdout or "[]")
+    errors = [f for f in findings if f["Level"] == "Error"]
+    assert errors == [], json.dumps(errors, indent=1)
+
+
+@pytest.mark.e2e
+def test_other_stages_and_prod_without_its_params_are_refused(
+    sls_home: Path, tooling: None
+) -> None:
+    env = sls_env(sls_home)
+    for args, missing in [
+        (["--stage", "qa"], ["gatewayStage"]),
+        (["--stage", "prod"], sorted(PROD_PARAMS)),
+    ]:
+        done = subprocess.run(
+            serverless("print", *args),
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode != 0
+        assert all(
+            f'param "{name}" cannot be resolved' in done.stdout + done.stderr for name in missing
+        )
+
+
+@pytest.mark.e2e
+def test_the_only_config_warning_is_v3_not_knowing_python312(packages: dict[str, Package]) -> None:
+    for p in packages.values():
+        warning = p.output.split("Warning: Invalid configuration encountered", 1)[1]
+        problems = [ln.strip() for ln in warning.split("Learn more")[0].splitlines() if ln.strip()]
+        assert len(problems) == 1 and problems[0].startswith("at 'provider.runtime'"), problems
+
+
+# --- the zip -----------------------------------------------------------------------------
+
+
+def elf_machine(data: bytes) -> int:
+    return int.from_bytes(data[18:20], "little")
+
+
+@pytest.mark.e2e
+def test_zip_holds_the_gateway_routes_and_runtime_deps_only(packages: dict[str, Package]) -> None:
+    with zipfile.ZipFile(packages["dev"].zip) as z:
+        names = z.namelist()
+        unzipped_mb = sum(i.file_size for i in z.infolist()) / 1e6
+        machines = {n: elf_machine(z.read(n)[:20]) for n in names if n.endswith(".so")}
+    tops = {n.split("/")[0] for n in names}
+    zipped_mb = packages["dev"].zip.stat().st_size / 1e6
+    print(f"bff-gateway.zip: {zipped_mb:.1f} MB zipped, {unzipped_mb:.1f} MB unzipped")
+
+    assert {"gateway/lambda_handler.py", "gateway/app.py", "routes.yaml"} <= set(names)
+    assert {
+        "fastapi",
+        "strawberry",
+        "mangum",
+        "httpx",
+        "aiohttp",
+        "redis",
+        "jwt",
+        "cryptography",
+    } <= tops
+    forbidden = {
+        "tests",
+        "legacy_stub",
+        "services",
+        "node_modules",
+        "docs",
+        ".venv",
+        ".requirements",
+        "bench",
+        "uvicorn",
+        "uvloop",
+        "pytest",
+        "_pytest",
+        "mypy",
+        "ruff",
+        "cfnlint",
+    }
+    assert not tops & forbidden
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    assert machines and set(machines.values()) == {0x3E}, "x86-64 ELF only"
+    assert all("cpython-312-x86_64" in n or ".abi3." in n for n in machines)
+    assert unzipped_mb < UNZIPPED_LIMIT_MB
+
+
+# --- what answers: uvicorn, the zip under Python 3.12, serverless offline ------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    query: str = ""
+    body: dict[str, Any] | None = None
+    traveler: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        sent = {"accept": "application/json", "content-type": "application/json"}
+        if self.traveler:
+            sent["authorization"] = f"Bearer {issue_dev_token(self.traveler, secret=SECRET)}"
+        return sent
+
+
+def gql(schema: str, query: str, traveler: str | None = None) -> Call:
+    return Call("POST", f"/graphql/{schema}", body={"query": query}, traveler=traveler)
+
+
+CALLS = [
+    gql("web", "{ topDestinations(limit: 3) { code name } }"),
+    gql("mobile", "{ topDestinations(limit: 3) { code name } }"),
+    Call(
+        "GET",
+        "/graphql/web",
+        query="query=%7B%20topDestinations(limit%3A%202)%20%7B%20code%20%7D%20%7D",
+    ),
+    gql("web", "{ me { id } }", traveler="t-1"),
+    Call("GET", "/api/destinations/top", query="limit=3"),
+]
+Answer = tuple[int, Any, str | None]  # status, JSON body, Cache-Control
+
+
+def over_http(base_url: str) -> list[Answer]:
+    answers = []
+    for call in CALLS:
+        url = f"{base_url}{call.path}" + (f"?{call.query}" if call.query else "")
+        r = httpx.request(call.method, url, json=call.body, headers=call.headers(), timeout=30)
+        answers.append((r.status_code, r.json(), r.headers.get("cache-control")))
+    return answers
+
+
+@dataclass
+class Backends:
+    legacy: Service
+    flights: Service
+
+    def gateway_env(self) -> dict[str, str]:
+        return {
+            "LEGACY_URL": self.legacy.url,
+            "FLIGHTS_URL": self.flights.url,
+            "GATEWAY_JWT_SECRET": SECRET,
+            "GATEWAY_STAGE": "dev",
+            "ROUTES_FILE": "routes.yaml",
+        }
+
+
+@pytest.fixture(scope="module")
+def backends() -> Iterator[Backends]:
+    legacy = start_uvicorn("legacy_stub.app:app")
+    try:
+        flights = start_uvicorn("services.flights.app:app")
+        try:
+            yield Backends(legacy, flights)
+        finally:
+            flights.stop()
+    finally:
+        legacy.stop()
+
+
+@pytest.fixture(scope="module")
+def uvicorn_answers(backends: Backends) -> list[Answer]:
+    gateway = start_uvicorn("gateway.app:app", env=backends.gateway_env(), ready_path="/healthz")
+    try:
+        answers = over_http(gateway.url)
+    finally:
+        gateway.stop()
+    assert answers[0][0] == 200 and answers[0][1]["data"]["topDestinations"], answers[0]
+    assert answers[3][1] == {"data": {"me": {"id": "t-1"}}}, "the token must reach the gateway"
+    assert answers[4][0] == 200, answers[4]
+    return answers
+
+
+def lambda_python() -> str | None:
+    """A CPython 3.12 like Lambda's python3.12: LAMBDA_PYTHON, PATH, or pyenv's versions."""
+    pyenv = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
+    candidates = [
+        os.environ.get("LAMBDA_PYTHON"),
+        shutil.which("python3.12"),
+        *sorted(glob.glob(f"{pyenv}/versions/3.12*/bin/python3.12")),
+    ]
+    for candidate in filter(None, candidates):
+        probe = [candidate, "-c", "import sys; assert sys.version_info[:2] == (3, 12)"]
+        if subprocess.run(probe, capture_output=True, check=False).returncode == 0:
+            return candidate
+    return None
+
+
+# Runs inside the unzipped package (Lambda's /var/task) with `python3.12 -I -S`: no
+# site-packages, so every import must come from the zip. Prints one JSON document.
+INVOKE = r"""
+import base64, json, sys, time
+sys.path.insert(0, ".")
+started = time.perf_counter()
+from gateway.lambda_handler import handler
+imported_ms = (time.perf_counter() - started) * 1000
+answers = []
+for call in json.loads(sys.argv[1]):
+    event = {
+        "version": "2.0", "routeKey": "$default", "rawPath": call["path"],
+        "rawQueryString": call["query"], "headers": call["headers"], "isBase64Encoded": False,
+        "body": json.dumps(call["body"]) if call["body"] is not None else None,
+        "requestContext": {
+            "http": {"method": call["method"], "path": call["path"], "protocol": "HTTP/1.1",
+                     "sourceIp": "127.0.0.1", "userAgent": "test"},
+            "accountId": "123456789012", "apiId": "local", "domainName": "localhost",
+            "domainPrefix": "localhost", "requestId": "r", "routeKey": "$default",
+            "stage": "$default", "time": "01/Jan/2026:00:00:00 +0000", "timeEpoch": 0,
+        },
+    }
+    response = handler(event, None)
+    body = response["body"]
+    if response.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode()
+    headers = {k.lower(): v for k, v in response.get("headers", {}).items()}
+    answers.append([response["statusCode"], json.loads(body), headers.get("cache-control")])
+print(json.dumps({"imported_ms": imported_ms, "answers": answers}))
+"""
+
+
+@pytest.mark.e2e
+def test_the_zip_alone_answers_like_uvicorn_under_python312(
+    packages: dict[str, Package],
+    backends: Backends,
+    uvicorn_answers: list[Answer],
+    tmp_path: Path,
+) -> None:
+    python = lambda_python()
+    if python is None:
+        pytest.skip("no CPython 3.12 here (set LAMBDA_PYTHON) to run the x86_64 zip")
+    with zipfile.ZipFile(packages["dev"].zip) as z:
+        z.extractall(tmp_path / "task")
+    calls = [
+        {
+            "method": c.method,
+            "path": c.path,
+            "query": c.query,
+            "body": c.body,
+            "headers": c.headers(),
+        }
+        for c in CALLS
+    ]
+    env = {
+        "PATH": os.environ["PATH"],
+        "LAMBDA_TASK_ROOT": str(tmp_path / "task"),
+        **backends.gateway_env(),
+    }
+
+    done = subprocess.run(
+        [python, "-I", "-S", "-B", "-c", INVOKE, json.dumps(calls)],
+        cwd=tmp_path / "task",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"import gateway.lambda_handler from the zip, no .pyc: {result['imported_ms']:.0f} ms")
+    assert [tuple(a) for a in result["answers"]] == uvicorn_answers
+
+
+@dataclass
+class Offline:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        """serverless-offline spawns python workers: end the whole process group it leads."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def start_offline(env: Mapping[str, str], log: Path) -> Offline:
+    http_port, lambda_port = free_port(), free_port()
+    venv = Path(sys.executable).parent.parent
+    command = serverless(
+        "offline",
+        "--stage",
+        "dev",
+        "--host",
+        "127.0.0.1",
+        "--httpPort",
+        str(http_port),
+        "--lambdaPort",
+        str(lambda_port),
+    )
+    full_env = {**env, "VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}{os.pathsep}{env['PATH']}"}
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=full_env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    offline = Offline(f"http://127.0.0.1:{http_port}", process)
+    try:
+        wait_ready(Service("serverless offline", offline.url, process), "/healthz", 60)
+    except BaseException:
+        offline.stop()
+        raise
+    return offline
+
+
+@pytest.mark.e2e
+def test_serverless_offline_answers_like_uvicorn(
+    tooling: None,
+    sls_home: Path,
+    backends: Backends,
+    uvicorn_answers: list[Answer],
+    tmp_path: Path,
+) -> None:
+    started = time.monotonic()
+    offline = start_offline(sls_env(sls_home, **backends.gateway_env()), tmp_path / "offline.log")
+    try:
+        ready_s = time.monotonic() - started
+        answers = over_http(offline.url)
+    finally:
+        offline.stop()
+    print(f"serverless offline ready in {ready_s:.1f} s")
+    assert answers == uvicorn_answers, (tmp_path / "offline.log").read_text()[-4000:]
+
+
+@pytest.mark.e2e
+def test_packaging_needs_no_network_once_the_wheels_are_cached(
+    packages: dict[str, Package],
+    sls_home: Path,
+    tmp_path: Path,
+) -> None:
+    """Run in a network namespace of its own: only loopback, no AWS, no registry."""
+    if subprocess.run(["unshare", "-rn", "true"], capture_output=True, check=False).returncode:
+        pytest.skip("unshare -rn (a user and network namespace) is not permitted here")
+    command = serverless("package", "--stage", "dev", "--package", str(tmp_path / "offline"))
+    run(["unshare", "-rn", *command], env=sls_env(sls_home))
+    with zipfile.ZipFile(tmp_path / "offline" / "bff-gateway.zip") as z:
+        assert "gateway/lambda_handler.py" in z.namelist()
