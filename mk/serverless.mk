@@ -9,7 +9,8 @@ OFFLINE_LAMBDA_PORT ?= 3002
 SLS_REQUIREMENTS := .requirements/requirements.txt
 
 # Packaging must not phone home: no telemetry, no update or dashboard notices.
-SLS_ENV := SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off SLS_PYTHON_BIN=$(PY)
+SLS_ENV := SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off NPM_CONFIG_UPDATE_NOTIFIER=false \
+  SLS_REQUIREMENTS_PYTHON=$(PY)
 SLS := $(SLS_ENV) npx --no-install serverless
 
 .PHONY: sls-requirements package offline cfn-lint sls-clean

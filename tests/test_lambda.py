@@ -1,0 +1,64 @@
+"""The Mangum handler answers real API Gateway (HTTP API v2, REST v1) and ALB events, and a warm
+container reuses its backend client across invocations."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Stack, gateway_env
+from tests.support.processes import ROOT, write_routes
+
+pytestmark = pytest.mark.e2e
+EVENTS = Path(__file__).parent / "events"
+
+
+def invoke(stack: Stack, routes: Path, event: str, query: str, token: str | None = None) -> Any:
+    command = [sys.executable, str(Path(__file__).parent / "lambda_invoke.py"), str(EVENTS / event), query]
+    if token:
+        command.append(token)
+    env = {"PATH": "/usr/bin:/bin", **gateway_env(stack.legacy.url, routes)}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    ("event", "schema"),
+    [("apigw_http_v2.json", "web"), ("apigw_rest_v1.json", "mobile"), ("alb.json", "web")],
+)
+def test_handler_answers_each_event_source_twice_on_one_client(
+    e2e: Stack, tmp_path: Path, event: str, schema: str
+) -> None:
+    routes = write_routes(tmp_path / "routes.yaml")
+    top = e2e.rest("/api/destinations/top", limit="2")["items"]
+    query = "{ me { id name } topDestinations(limit: 2) { code } }"
+    if schema == "mobile":
+        query = "{ myTrips(first: 1) { items { id } } topDestinations(limit: 2) { code } }"
+    traveler = e2e.rest("/api/travelers/t-1")
+    trips = e2e.rest("/api/travelers/t-1/trips", limit="1")["items"]
+
+    result = invoke(e2e, routes, event, query, token=e2e.token("t-1"))
+
+    codes = [{"code": d["code"]} for d in top]
+    expected = (
+        {"data": {"me": {"id": "t-1", "name": traveler["name"]}, "topDestinations": codes}}
+        if schema == "web"
+        else {"data": {"myTrips": {"items": [{"id": trips[0]["id"]}]}, "topDestinations": codes}}
+    )
+    assert result["answers"] == [{"status": 200, "body": expected}] * 2
+    assert result["client_builds"] == 1  # the second (warm) invocation reused the client
+
+
+def test_handler_refuses_a_bad_token_like_the_app(e2e: Stack, tmp_path: Path) -> None:
+    routes = write_routes(tmp_path / "routes.yaml")
+    result = invoke(e2e, routes, "apigw_http_v2.json", '{ traveler(id: "t-1") { id } }', "bad")
+    body = result["answers"][0]["body"]
+    assert body["data"] == {"traveler": None}
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert result["client_builds"] == 0  # refused before any backend call
