@@ -8,9 +8,12 @@ from starlette.responses import JSONResponse
 
 from gateway.config import Settings
 from gateway.graphql_endpoint import GraphQLEndpoint
+from gateway.passthrough import Passthrough
 from gateway.runtime import Runtime
 from gateway.schemas.mobile import build_mobile_schema
 from gateway.schemas.web import build_web_schema
+
+PASSTHROUGH_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -32,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_route(f"/graphql/{name}", endpoint.handle, methods=["GET", "POST"])
 
     async def health(request: Request) -> JSONResponse:
+        runtime.routes.current()  # notice a changed routes file even without other traffic
         return JSONResponse(
             {"status": "ok", "stage": settings.stage, "routes": runtime.routes.health()}
         )
@@ -39,6 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def route_stats(request: Request) -> JSONResponse:
         return JSONResponse({"health": runtime.routes.health(), "stats": runtime.stats.snapshot()})
 
+    passthrough = Passthrough(runtime)
+    app.add_route("/api/{rest:path}", passthrough.handle, methods=list(PASSTHROUGH_METHODS))
     app.add_route("/healthz", health, methods=["GET"])
     app.add_route("/_gateway/routes", route_stats, methods=["GET"])
     return app

@@ -79,9 +79,17 @@ class BackendClient:
         return client
 
     async def send(
-        self, backend: BackendTarget, request: httpx.Request, *, stream: bool = False
+        self,
+        backend: BackendTarget,
+        request: httpx.Request,
+        *,
+        stream: bool = False,
+        pass_5xx: bool = False,
     ) -> httpx.Response:
-        """Send within the backend's deadline; a 5xx is `BackendUnavailable`, a 4xx is returned."""
+        """Send within the backend's deadline (until the headers are in).
+
+        A 5xx is `BackendUnavailable` unless `pass_5xx` (passthrough hands it on as it is).
+        """
         client = self.client_for(backend.url)
         try:
             async with asyncio.timeout(backend.timeout_s):
@@ -90,7 +98,7 @@ class BackendClient:
             raise BackendTimeout(backend=backend.name, timeout_s=backend.timeout_s) from None
         except httpx.HTTPError:
             raise BackendUnavailable(backend=backend.name) from None
-        if response.status_code >= 500:
+        if response.status_code >= 500 and not pass_5xx:
             await response.aclose()
             raise BackendUnavailable(backend=backend.name, status=response.status_code)
         return response

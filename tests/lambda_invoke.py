@@ -14,13 +14,17 @@ from typing import Any
 
 
 def event_for(template: dict[str, Any], query: str, token: str | None) -> dict[str, Any]:
-    event = json.loads(json.dumps(template))
+    event: dict[str, Any] = json.loads(json.dumps(template))
     headers = event["headers"]
     if token:
         headers["authorization"] = f"Bearer {token}"
         if "multiValueHeaders" in event:
             event["multiValueHeaders"]["Authorization"] = [f"Bearer {token}"]
-    if event.get("httpMethod") == "GET" and "requestContext" in event and "elb" in event["requestContext"]:
+    if (
+        event.get("httpMethod") == "GET"
+        and "requestContext" in event
+        and "elb" in event["requestContext"]
+    ):
         event["queryStringParameters"] = {"query": urllib.parse.quote(query)}
     else:
         event["body"] = json.dumps({"query": query})
@@ -36,12 +40,13 @@ class Context:
 def main() -> None:
     template = json.loads(Path(sys.argv[1]).read_text())
     query, token = sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else None)
+    from gateway.app import app
     from gateway.lambda_handler import handler
 
-    runtime = handler.app.state.runtime
+    runtime = app.state.runtime
     answers = []
     for _ in range(2):
-        response = handler(event_for(template, query, token), Context())
+        response = handler(event_for(template, query, token), Context())  # type: ignore[arg-type]
         assert not response.get("isBase64Encoded"), "a JSON answer must travel as text"
         answers.append({"status": response["statusCode"], "body": json.loads(response["body"])})
     print(json.dumps({"answers": answers, "client_builds": runtime.client.builds}))

@@ -19,7 +19,12 @@ EVENTS = Path(__file__).parent / "events"
 
 
 def invoke(stack: Stack, routes: Path, event: str, query: str, token: str | None = None) -> Any:
-    command = [sys.executable, str(Path(__file__).parent / "lambda_invoke.py"), str(EVENTS / event), query]
+    command = [
+        sys.executable,
+        str(Path(__file__).parent / "lambda_invoke.py"),
+        str(EVENTS / event),
+        query,
+    ]
     if token:
         command.append(token)
     env = {"PATH": "/usr/bin:/bin", **gateway_env(stack.legacy.url, routes)}

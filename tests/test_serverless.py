@@ -90,9 +90,15 @@ def sls_env(home: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def run(command: list[str], *, env: Mapping[str, str] | None = None, timeout: float = 240) -> str:
+def run(
+    command: list[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path = ROOT,
+    timeout: float = 240,
+) -> str:
     done = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     if done.returncode != 0:
         pytest.fail(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
@@ -154,13 +160,41 @@ class Package:
         return {k: r for k, r in self.resources.items() if r["Type"] == kind}
 
 
+def service_copy(into: Path) -> Path:
+    """The checkout as a fresh clone has it (plus the generated requirements), in a directory
+    of its own: serverless-python-requirements injects from `<service>/.serverless/requirements`,
+    a symlink it never refreshes when packaging with --package, and two packagings in one
+    checkout (a developer's `make package`, a test run) would share it."""
+    into.mkdir(parents=True, exist_ok=True)
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, into / name)
+    (into / ".requirements").mkdir()
+    shutil.copy2(REQUIREMENTS, into / ".requirements" / "requirements.txt")
+    (into / "node_modules").symlink_to(ROOT / "node_modules")
+    return into
+
+
 def package(stage: str, into: Path, home: Path, params: Mapping[str, str] | None = None) -> Package:
+    service = service_copy(into)
     started = time.monotonic()
     output = run(
-        serverless("package", "--stage", stage, "--package", str(into), *param_args(params or {})),
+        serverless("package", "--stage", stage, *param_args(params or {})),
         env=sls_env(home),
+        cwd=service,
     )
-    return Package(stage, into, time.monotonic() - started, output)
+    return Package(stage, service / ".serverless", time.monotonic() - started, output)
 
 
 @pytest.fixture(scope="module")
@@ -690,7 +724,11 @@ def test_packaging_needs_no_network_once_the_wheels_are_cached(
     """Run in a network namespace of its own: only loopback, no AWS, no registry."""
     if subprocess.run(["unshare", "-rn", "true"], capture_output=True, check=False).returncode:
         pytest.skip("unshare -rn (a user and network namespace) is not permitted here")
-    command = serverless("package", "--stage", "dev", "--package", str(tmp_path / "offline"))
-    run(["unshare", "-rn", *command], env=sls_env(sls_home))
-    with zipfile.ZipFile(tmp_path / "offline" / "bff-gateway.zip") as z:
+    service = service_copy(tmp_path)
+    run(
+        ["unshare", "-rn", *serverless("package", "--stage", "dev")],
+        env=sls_env(sls_home),
+        cwd=service,
+    )
+    with zipfile.ZipFile(service / ".serverless" / "bff-gateway.zip") as z:
         assert "gateway/lambda_handler.py" in z.namelist()
