@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from gateway.answers import PublicAnswerCache
 from gateway.config import Settings
 from gateway.graphql_endpoint import GraphQLEndpoint
 from gateway.passthrough import Passthrough
@@ -31,7 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ("web", build_web_schema(introspection=introspection)),
         ("mobile", build_mobile_schema(introspection=introspection)),
     ):
-        endpoint = GraphQLEndpoint(runtime, schema, ide=settings.dev)
+        endpoint = GraphQLEndpoint(runtime, name, schema, ide=settings.dev)
         app.add_route(f"/graphql/{name}", endpoint.handle, methods=["GET", "POST"])
 
     async def health(request: Request) -> JSONResponse:
@@ -47,6 +48,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_route("/api/{rest:path}", passthrough.handle, methods=list(PASSTHROUGH_METHODS))
     app.add_route("/healthz", health, methods=["GET"])
     app.add_route("/_gateway/routes", route_stats, methods=["GET"])
+    app.add_middleware(
+        PublicAnswerCache,
+        cache=runtime.cache,
+        policy=runtime.cache_config.answer_policy,
+        paths={"/graphql/web": "web", "/graphql/mobile": "mobile"},
+    )
     return app
 
 

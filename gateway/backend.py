@@ -119,6 +119,22 @@ class BackendClient:
             method, path, params=params, json=json_body, headers=headers, timeout=timeout
         )
 
+    async def call_raw(
+        self,
+        backend: BackendTarget,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+    ) -> bytes:
+        """The backend's 2xx body as bytes; a 4xx raises `BackendRejected` with its error body."""
+        request = self.build_request(backend, method, path, params=params, json_body=json_body)
+        response = await self.send(backend, request)
+        if response.status_code >= 400:
+            raise _rejection(backend, response.status_code, _decode(backend, response.content))
+        return response.content
+
     async def call_json(
         self,
         backend: BackendTarget,
@@ -127,15 +143,9 @@ class BackendClient:
         *,
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
-        parse_float: Callable[[str], Any] | None = None,
     ) -> Any:
-        """The backend's JSON answer; a 4xx raises `BackendRejected` with its error body."""
-        request = self.build_request(backend, method, path, params=params, json_body=json_body)
-        response = await self.send(backend, request)
-        body = _decode(backend, response, parse_float)
-        if response.status_code >= 400:
-            raise _rejection(backend, response.status_code, body)
-        return body
+        raw = await self.call_raw(backend, method, path, params=params, json_body=json_body)
+        return decode_json(backend, raw)
 
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
@@ -143,13 +153,21 @@ class BackendClient:
             await client.aclose()
 
 
-def _decode(
-    backend: BackendTarget, response: httpx.Response, parse_float: Callable[[str], Any] | None
+def decode_json(
+    backend: BackendTarget, raw: bytes, parse_float: Callable[[str], Any] | None = None
 ) -> Any:
+    """A backend's JSON body; anything else is that backend misbehaving."""
     try:
-        return json.loads(response.content, parse_float=parse_float)
+        return json.loads(raw, parse_float=parse_float)
     except ValueError:
-        raise BackendUnavailable(backend=backend.name, status=response.status_code) from None
+        raise BackendUnavailable(backend=backend.name) from None
+
+
+def _decode(backend: BackendTarget, raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return {}
 
 
 def _rejection(backend: BackendTarget, status: int, body: Any) -> BackendRejected:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gateway.cache.request import RequestCache
 from gateway.viewer import Viewer
 
 if TYPE_CHECKING:
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 @dataclass(slots=True)
 class RequestContext:
     viewer: Viewer
+    cache: RequestCache
     notes: dict[str, Any] = field(default_factory=dict)  # answer `extensions` added by resolvers
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import strawberry
@@ -12,7 +11,12 @@ from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from gateway import apq
+from gateway.answers import answer_response, dump, public_answer_key
+from gateway.cache.policy import PRIVATE
+from gateway.context import RequestContext
 from gateway.graphql_http import (
+    GRAPHQL_RESPONSE,
     JSON,
     GraphQLParams,
     RequestProblem,
@@ -28,12 +32,14 @@ from gateway.runtime import IncomingRequest, Runtime
 
 QUERIES_ONLY = frozenset({OperationType.QUERY})
 QUERIES_AND_MUTATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
-NO_STORE = "private, no-store"
 
 
 class GraphQLEndpoint:
-    def __init__(self, runtime: Runtime, schema: strawberry.Schema, *, ide: bool) -> None:
+    def __init__(
+        self, runtime: Runtime, name: str, schema: strawberry.Schema, *, ide: bool
+    ) -> None:
         self.runtime = runtime
+        self.name = name
         self.schema = schema
         self.ide_html = get_graphql_ide_html(graphql_ide="graphiql") if ide else None
 
@@ -43,18 +49,25 @@ class GraphQLEndpoint:
         try:
             media_type = negotiate(request.headers.get("accept"))
             params = await _read_params(request)
-            return await self._execute(request, params, media_type)
+            try:
+                resolved = await apq.resolve(params, self.runtime.cache)
+            except apq.PersistedQueryNotFound:
+                status = 404 if media_type == GRAPHQL_RESPONSE else 200
+                return _plain(dump(apq.not_found_body()), status, media_type)
+            if resolved is None:
+                raise RequestProblem("A GraphQL request needs a `query`.")
+            return await self._execute(request, params, resolved, media_type)
         except RequestProblem as problem:
-            return _json_response(problem_body(problem), problem.status, JSON, problem.headers)
+            return _plain(dump(problem_body(problem)), problem.status, JSON, problem.headers)
 
-    async def _execute(self, request: Request, params: GraphQLParams, media_type: str) -> Response:
-        if not params.query:
-            raise RequestProblem("A GraphQL request needs a `query`.")
+    async def _execute(
+        self, request: Request, params: GraphQLParams, resolved: apq.ResolvedQuery, media_type: str
+    ) -> Response:
         context = await self.runtime.context_for(incoming(request))
         allowed = QUERIES_ONLY if request.method == "GET" else QUERIES_AND_MUTATIONS
         try:
             result = await self.schema.execute(
-                params.query,
+                resolved.query,
                 variable_values=params.variables,
                 context_value=context,
                 operation_name=params.operation_name,
@@ -65,15 +78,37 @@ class GraphQLEndpoint:
                 "Mutations are only allowed over POST.", status=405, headers={"Allow": "POST"}
             ) from None
         errors = result.errors or []
+        request_error = is_request_error(errors)
         body: dict[str, Any] = {}
         if errors:
             body["errors"] = [client_error(error) for error in errors]
-        if not is_request_error(errors):
+        if not request_error:
             body["data"] = result.data
+        trace = context.cache.trace
+        if trace.stale_reason:
+            context.notes["cache"] = {"stale": True, "reason": trace.stale_reason}
         if context.notes:
             body["extensions"] = context.notes
-        status = status_for(media_type, request_error=is_request_error(errors))
-        return _json_response(body, status, media_type)
+        content = dump(body)
+        policy = trace.policy(self.runtime.cache_config.answer_policy(), has_errors=bool(errors))
+        if policy.public:
+            await self._store(params, resolved, content, policy.max_age)
+        return answer_response(
+            content,
+            status=status_for(media_type, request_error=request_error),
+            media_type=media_type,
+            policy=policy,
+            x_cache=trace.x_cache(),
+            if_none_match_header=request.headers.get("if-none-match"),
+        )
+
+    async def _store(
+        self, params: GraphQLParams, resolved: apq.ResolvedQuery, content: bytes, ttl_s: int
+    ) -> None:
+        key = public_answer_key(self.name, params, resolved.sha256_hash)
+        if key is not None:
+            stale_s = self.runtime.cache_config.stale_s
+            await self.runtime.cache.set_many({key: content}, ttl_s=ttl_s, stale_s=stale_s)
 
 
 def incoming(request: Request) -> IncomingRequest:
@@ -97,10 +132,12 @@ def _wants_html(request: Request) -> bool:
     return request.method == "GET" and "text/html" in accept and "query" not in request.query_params
 
 
-def _json_response(
-    body: dict[str, Any], status: int, media_type: str, headers: dict[str, str] | None = None
+def _plain(
+    content: bytes, status: int, media_type: str, headers: dict[str, str] | None = None
 ) -> Response:
-    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     response = Response(content, status_code=status, media_type=media_type, headers=headers)
-    response.headers["cache-control"] = NO_STORE
+    response.headers["cache-control"] = PRIVATE.header()
     return response
+
+
+__all__ = ["GraphQLEndpoint", "RequestContext", "incoming"]

@@ -1,19 +1,22 @@
 """Per-request dataloaders: one batch request per entity kind per level of the query.
 
 Created inside the request's context (aiodataloader binds the running loop), never shared
-between requests, so one user's loaded entities never reach another's request.
+between requests. Behind each loader is the read-through cache: a batch asks the backend
+only for the ids neither tier has.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from aiodataloader import DataLoader
 
-from gateway.backend import decimal_floats
+from gateway.cache.keys import entity_key
+from gateway.cache.request import RequestCache
 from gateway.upstream import Upstream
 
 BATCH_LIMIT = 100
@@ -34,35 +37,40 @@ def chunked(ids: Sequence[str], size: int = BATCH_LIMIT) -> list[Sequence[str]]:
 
 
 class BatchFetcher:
-    """Fetches entities of one kind by id through its batch endpoint (`/api/flights?ids=`)."""
+    """Entities of one kind by id: cache first, then the batch endpoint (`/api/flights?ids=`)."""
 
-    def __init__(self, upstream: Upstream, path: str) -> None:
+    def __init__(self, upstream: Upstream, cache: RequestCache, kind: str, path: str) -> None:
         self._upstream = upstream
+        self._cache = cache
+        self._kind = kind
         self._path = path
 
     async def fetch(self, ids: Sequence[str]) -> list[Entity | None]:
+        return await self._cache.entities(self._kind, ids, self._from_backend)
+
+    async def _from_backend(self, ids: list[str]) -> list[Entity | None]:
         pages = await asyncio.gather(
-            *(
-                self._upstream.get_json(self._path, {"ids": ",".join(chunk)})
-                for chunk in chunked(ids)
-            )
+            *(self._upstream.get_json(self._path, {"ids": ",".join(c)}) for c in chunked(ids))
         )
         return map_by_id(ids, (item for page in pages for item in page["items"]))
 
 
 class FxFetcher:
-    """Rates by base currency, one request per base; rates kept as exact decimals."""
+    """Rates by base currency, one request per base; kept as the exact decimals written."""
 
-    def __init__(self, upstream: Upstream) -> None:
+    def __init__(self, upstream: Upstream, cache: RequestCache) -> None:
         self._upstream = upstream
+        self._cache = cache
 
     async def fetch(self, bases: Sequence[str]) -> list[Mapping[str, Decimal]]:
-        answers = await asyncio.gather(*(self._fetch(base) for base in bases))
-        return list(answers)
+        return list(await asyncio.gather(*(self._rates(base) for base in bases)))
 
-    async def _fetch(self, base: str) -> Mapping[str, Decimal]:
-        body = await self._upstream.get_json("/api/fx", {"base": base}, parse_float=decimal_floats)
-        rates: Mapping[str, Decimal] = body["rates"]
+    async def _rates(self, base: str) -> Mapping[str, Decimal]:
+        self._cache.trace.touched_public(self._cache.config.ttl("fx"))
+        raw = await self._cache.value(
+            entity_key("fx", base), "fx", lambda: self._upstream.get_raw("/api/fx", {"base": base})
+        )
+        rates: Mapping[str, Decimal] = json.loads(raw, parse_float=Decimal)["rates"]
         return rates
 
 
@@ -78,22 +86,23 @@ ENTITY_PATHS: Mapping[str, str] = {
 class Loaders:
     """The request's loaders, built on first use."""
 
-    def __init__(self, upstream: Upstream) -> None:
+    def __init__(self, upstream: Upstream, cache: RequestCache) -> None:
         self.upstream = upstream
+        self.cache = cache
         self._loaders: dict[str, DataLoader[Any, Any]] = {}
 
     def entity(self, kind: str) -> DataLoader[str, Entity | None]:
         loader = self._loaders.get(kind)
         if loader is None:
-            loader = DataLoader(BatchFetcher(self.upstream, ENTITY_PATHS[kind]).fetch)
-            self._loaders[kind] = loader
+            fetcher = BatchFetcher(self.upstream, self.cache, kind, ENTITY_PATHS[kind])
+            loader = self._loaders[kind] = DataLoader(fetcher.fetch)
         return loader
 
     @property
     def fx(self) -> DataLoader[str, Mapping[str, Decimal]]:
         loader = self._loaders.get("fx")
         if loader is None:
-            loader = self._loaders["fx"] = DataLoader(FxFetcher(self.upstream).fetch)
+            loader = self._loaders["fx"] = DataLoader(FxFetcher(self.upstream, self.cache).fetch)
         return loader
 
     async def load(self, kind: str, entity_id: str) -> Entity | None:

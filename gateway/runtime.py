@@ -12,6 +12,10 @@ from dataclasses import dataclass
 
 from gateway.auth import TokenVerifier, identify, verifier_from_settings
 from gateway.backend import TRANSPORTS, BackendClient
+from gateway.cache.inflight import InFlight
+from gateway.cache.readthrough import Entity
+from gateway.cache.request import RequestCache
+from gateway.cache.setup import CacheConfig, build_cache
 from gateway.config import Settings
 from gateway.context import RequestContext
 from gateway.loaders import Loaders
@@ -33,8 +37,19 @@ class IncomingRequest:
 
 
 class Runtime:
-    def __init__(self, settings: Settings, *, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        cache_config: CacheConfig | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.settings = settings
+        self.cache_config = cache_config or CacheConfig.from_env(env)
+        # On Lambda a frozen container can't finish background writes: write before answering.
+        on_lambda = "AWS_LAMBDA_FUNCTION_NAME" in (os.environ if env is None else env)
+        self.cache = build_cache(self.cache_config, write_behind=not on_lambda)
+        self.inflight: InFlight[Entity | None] = InFlight()
         self.client = BackendClient(transport=TRANSPORTS[settings.transport])
         self.stats = RouteStats()
         self.shadows = ShadowRunner(self.client, self.stats)
@@ -56,7 +71,11 @@ class Runtime:
             cookies=request.cookies,
         )
         upstream = self.upstream_for(caller)
-        return RequestContext(viewer=Viewer(identity, Loaders(upstream)))
+        cache = self.request_cache()
+        return RequestContext(viewer=Viewer(identity, Loaders(upstream, cache)), cache=cache)
+
+    def request_cache(self) -> RequestCache:
+        return RequestCache(self.cache, self.cache_config, self.inflight)
 
     def upstream_for(self, caller: Caller) -> Upstream:
         """One route table for the whole request, however long it takes."""

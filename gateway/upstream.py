@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.backend import BackendClient
+from gateway.backend import BackendClient, decode_json
 from gateway.errors import BackendError
 from gateway.routing.shadow import diff_paths
 from gateway.routing.stats import RouteStats
@@ -103,6 +103,14 @@ class Upstream:
         )
         return self.table.select(request)
 
+    async def get_raw(self, path: str, params: Mapping[str, str] | None = None) -> bytes:
+        """A GET answer's JSON bytes (what the cache stores), shadowed when the route says so."""
+        decision = self.decide("GET", path)
+        raw = await self._call(decision, "GET", path, params=params)
+        if decision.shadow is not None and self._shadows is not None:
+            self._shadows.start(decision, path, params, decode_json(decision.backend, raw))
+        return raw
+
     async def get_json(
         self,
         path: str,
@@ -110,14 +118,13 @@ class Upstream:
         *,
         parse_float: Callable[[str], Any] | None = None,
     ) -> Any:
-        decision = self.decide("GET", path)
-        body = await self._call(decision, "GET", path, params=params, parse_float=parse_float)
-        if decision.shadow is not None and self._shadows is not None:
-            self._shadows.start(decision, path, params, body)
-        return body
+        raw = await self.get_raw(path, params)
+        return decode_json(self.decide("GET", path).backend, raw, parse_float)
 
     async def post_json(self, path: str, body: Any) -> Any:
-        return await self._call(self.decide("POST", path), "POST", path, json_body=body)
+        decision = self.decide("POST", path)
+        raw = await self._call(decision, "POST", path, json_body=body)
+        return decode_json(decision.backend, raw)
 
     async def _call(
         self,
@@ -127,12 +134,11 @@ class Upstream:
         *,
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
-        parse_float: Callable[[str], Any] | None = None,
-    ) -> Any:
+    ) -> bytes:
         backend: Backend = decision.backend
         try:
-            result = await self.client.call_json(
-                backend, method, path, params=params, json_body=json_body, parse_float=parse_float
+            result = await self.client.call_raw(
+                backend, method, path, params=params, json_body=json_body
             )
         except BackendError:
             self._stats.record(decision.route_key, backend.name, ok=False)

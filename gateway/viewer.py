@@ -9,6 +9,7 @@ passed a check.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,6 +17,7 @@ from typing import Any
 
 from gateway import access
 from gateway.auth import Identity
+from gateway.cache.keys import entity_key, traveler_generation_key
 from gateway.errors import BackendRejected, NotFound, rejection_to_error
 from gateway.loaders import Entity, Loaders
 from gateway.money import total_minor
@@ -44,16 +46,22 @@ class Viewer:
         self.loaders = loaders
         self._pages: dict[tuple[str, ...], asyncio.Future[Page]] = {}
 
+    def _private(self) -> None:
+        self.loaders.cache.trace.private = True
+
     async def me(self) -> Entity | None:
+        self._private()
         if not self.identity.authenticated or self.identity.traveler_id is None:
             return None
         return await self.loaders.load("traveler", self.identity.traveler_id)
 
     async def traveler(self, traveler_id: str) -> Entity | None:
+        self._private()
         access.check_traveler(self.identity, traveler_id)
         return await self.loaders.load("traveler", traveler_id)
 
     async def trip(self, trip_id: str) -> Entity | None:
+        self._private()
         access.require_signed_in(self.identity)
         trip = await self.loaders.load("trip", trip_id)
         if trip is not None:
@@ -63,6 +71,7 @@ class Viewer:
     async def trips_of(
         self, traveler_id: str, *, status: str | None, first: int, after: str | None
     ) -> Page:
+        self._private()
         access.check_traveler(self.identity, traveler_id)
         params = {"limit": str(access.check_first(first))}
         if status:
@@ -75,14 +84,19 @@ class Viewer:
         return await asyncio.shield(self._pages[key])
 
     async def _fetch_page(self, traveler_id: str, params: dict[str, str]) -> Page:
+        path = f"/api/travelers/{traveler_id}/trips"
         try:
-            body = await self.loaders.upstream.get_json(
-                f"/api/travelers/{traveler_id}/trips", params
+            raw = await self.loaders.cache.traveler_value(
+                traveler_id,
+                "trip_list",
+                params,
+                lambda: self.loaders.upstream.get_raw(path, params),
             )
         except BackendRejected as rejection:
             if rejection.status == 404:  # an unknown traveler has no trips
                 return Page(items=[], next_cursor=None)
             raise rejection_to_error(rejection) from None
+        body = json.loads(raw)
         for trip in body["items"]:
             self.loaders.prime("trip", trip)
         return Page(items=body["items"], next_cursor=body.get("next_cursor"))
@@ -92,16 +106,26 @@ class Viewer:
         return await self.trips_of(me, status=None, first=first, after=after)
 
     async def top_destinations(self, limit: int) -> list[Entity]:
+        """Public: the same for every caller."""
         params = {"limit": str(access.check_limit(limit))}
-        body = await self.loaders.upstream.get_json("/api/destinations/top", params)
-        items: list[Entity] = body["items"]
+        cache = self.loaders.cache
+        cache.trace.touched_public(cache.config.ttl("destinations"))
+        raw = await cache.value(
+            entity_key("destinations", f"top-{limit}"),
+            "destinations",
+            lambda: self.loaders.upstream.get_raw("/api/destinations/top", params),
+        )
+        items: list[Entity] = json.loads(raw)["items"]
         return items
 
     async def book_trip(self, booking: Mapping[str, Any]) -> Entity:
+        self._private()
+        self.loaders.cache.trace.mutation = True
         access.check_traveler(self.identity, booking["traveler_id"])
         return await self._change("/api/trips", dict(booking))
 
     async def cancel_trip(self, trip_id: str) -> Entity:
+        self.loaders.cache.trace.mutation = True
         if await self.trip(trip_id) is None:
             raise NotFound(f"No trip {trip_id}.")
         return await self._change(f"/api/trips/{trip_id}/cancel", None)
@@ -111,6 +135,11 @@ class Viewer:
             trip: Entity = await self.loaders.upstream.post_json(path, body)
         except BackendRejected as rejection:
             raise rejection_to_error(rejection) from None
+        # Before answering, so the same user's next read sees the change.
+        await self.loaders.cache.cache.invalidate(
+            [entity_key("trip", trip["id"])],
+            generations=[traveler_generation_key(trip["traveler_id"])],
+        )
         self.loaders.entity("trip").clear(trip["id"])
         self.loaders.prime("trip", trip)
         return trip

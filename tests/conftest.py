@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from gateway.auth import issue_dev_token
+from gateway.cache.setup import DEFAULT_TTLS
 from tests.support.processes import Service, start_uvicorn, write_routes
 
 SECRET = "e2e-secret-0123456789abcdef0123456789abcdef"
@@ -59,6 +60,10 @@ class Stack:
         httpx.post(f"{self.legacy.url}/_stub/faults", json=fault).raise_for_status()
 
 
+# Batching is asserted on a gateway that caches nothing, so every request reaches the stub.
+NO_CACHE = {f"CACHE_TTL_{kind.upper()}": "0" for kind in DEFAULT_TTLS}
+
+
 def gateway_env(legacy_url: str, routes: Path, **extra: str) -> dict[str, str]:
     return {
         "LEGACY_URL": legacy_url,
@@ -76,7 +81,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     legacy = start_uvicorn("legacy_stub.app:app")
     try:
         gateway = start_uvicorn(
-            "gateway.app:app", env=gateway_env(legacy.url, routes), ready_path="/healthz"
+            "gateway.app:app",
+            env=gateway_env(legacy.url, routes, **NO_CACHE),
+            ready_path="/healthz",
         )
         try:
             yield Stack(legacy=legacy, gateway=gateway)

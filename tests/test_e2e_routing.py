@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import SECRET, gateway_env
+from tests.conftest import NO_CACHE, SECRET, gateway_env
 from tests.support.processes import ROOT, Service, start_uvicorn
 
 pytestmark = pytest.mark.e2e
@@ -87,7 +87,7 @@ def routing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Routing]:
     routes.write_text(HEAD + "  - {path: /api/flights/**, target: legacy}\n", encoding="utf-8")
     legacy = start_uvicorn("legacy_stub.app:app")
     flights = start_uvicorn("services.flights.app:app")
-    env = gateway_env(legacy.url, routes, FLIGHTS_URL=flights.url)
+    env = gateway_env(legacy.url, routes, FLIGHTS_URL=flights.url, **NO_CACHE)
     gateway = start_uvicorn("gateway.app:app", env=env, ready_path="/healthz")
     try:
         yield Routing(legacy, flights, gateway, routes)

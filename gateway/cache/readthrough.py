@@ -1,0 +1,80 @@
+"""Read-through for entities fetched by id: L1, then one Redis round trip, then the backend
+for what is still missing (shared with concurrent requests), then both tiers are filled.
+
+When the backend fails and every missing id still has an expired copy within the stale
+window, those copies are served (stale-if-error) and the request's trace says so.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from gateway.cache.inflight import InFlight
+from gateway.cache.keys import entity_key
+from gateway.cache.tiered import Hit, TieredCache
+from gateway.cache.trace import CacheTrace
+from gateway.errors import GatewayError
+
+Entity = dict[str, Any]
+Fetch = Callable[[list[str]], Awaitable[list[Entity | None]]]
+
+
+class EntityReader:
+    def __init__(
+        self, cache: TieredCache, inflight: InFlight[Entity | None], *, ttl_s: int, stale_s: int
+    ) -> None:
+        self._cache = cache
+        self._inflight = inflight
+        self._ttl_s = ttl_s
+        self._stale_s = stale_s
+
+    async def read(
+        self, kind: str, ids: Sequence[str], fetch: Fetch, trace: CacheTrace
+    ) -> list[Entity | None]:
+        keys = {i: entity_key(kind, i) for i in ids}
+        hits = await self._cache.get_many(keys.values()) if self._ttl_s > 0 else {}
+        found: dict[str, Entity | None] = {}
+        for i, key in keys.items():
+            hit = hits.get(key)
+            if hit is not None and hit.fresh:
+                found[i] = json.loads(hit.value)
+                trace.record(hit.tier)
+        missing = [i for i in ids if i not in found]
+        if missing:
+            found.update(await self._load(kind, missing, keys, hits, fetch, trace))
+        return [found.get(i) for i in ids]
+
+    async def _load(
+        self,
+        kind: str,
+        missing: list[str],
+        keys: dict[str, str],
+        hits: dict[str, Hit],
+        fetch: Fetch,
+        trace: CacheTrace,
+    ) -> dict[str, Entity | None]:
+        id_of = {keys[i]: i for i in missing}
+
+        async def from_backend(wanted: list[str]) -> dict[str, Entity | None]:
+            entities = await fetch([id_of[key] for key in wanted])
+            return dict(zip(wanted, entities, strict=True))
+
+        try:
+            by_key = await self._inflight.run_many([keys[i] for i in missing], from_backend)
+        except GatewayError as error:
+            stale = [hits.get(keys[i]) for i in missing]
+            if not stale or any(hit is None for hit in stale):
+                raise
+            trace.served_stale(error.code)
+            return {i: json.loads(hit.value) for i, hit in zip(missing, stale, strict=True) if hit}
+        trace.record("load")
+        if self._ttl_s > 0:
+            fresh = {key: _dump(value) for key, value in by_key.items() if value is not None}
+            await self._cache.set_many(fresh, ttl_s=self._ttl_s, stale_s=self._stale_s)
+        return {i: by_key[keys[i]] for i in missing}
+
+
+def _dump(entity: Entity) -> bytes:
+    return json.dumps(entity, separators=(",", ":"), ensure_ascii=False).encode()

@@ -1,0 +1,58 @@
+"""The cache as one request uses it: the process's tiers, plus that request's trace."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from gateway.cache.inflight import InFlight
+from gateway.cache.keys import traveler_generation_key, traveler_key
+from gateway.cache.readthrough import Entity, EntityReader, Fetch
+from gateway.cache.setup import CacheConfig
+from gateway.cache.tiered import TieredCache
+from gateway.cache.trace import CacheTrace
+from gateway.errors import GatewayError
+
+
+@dataclass(slots=True)
+class RequestCache:
+    cache: TieredCache
+    config: CacheConfig
+    inflight: InFlight[Entity | None]
+    trace: CacheTrace = field(default_factory=CacheTrace)
+
+    async def entities(self, kind: str, ids: Sequence[str], fetch: Fetch) -> list[Entity | None]:
+        reader = EntityReader(
+            self.cache, self.inflight, ttl_s=self.config.ttl(kind), stale_s=self.config.stale_s
+        )
+        return await reader.read(kind, ids, fetch, self.trace)
+
+    async def value(self, key: str, kind: str, load: Callable[[], Awaitable[bytes]]) -> bytes:
+        """One cached value (fx rates, top destinations, a trip-list page), single-flighted."""
+        ttl = self.config.ttl(kind)
+        if ttl <= 0:
+            self.trace.record("load")
+            return await load()
+        value, source = await self.cache.get_or_load(
+            key, load, ttl_s=ttl, stale_s=self.config.stale_s, serve_stale_on=(GatewayError,)
+        )
+        if source == "stale":
+            self.trace.served_stale("BACKEND_UNAVAILABLE")
+        else:
+            self.trace.record(source)
+        return value
+
+    async def traveler_value(
+        self,
+        traveler_id: str,
+        kind: str,
+        params: dict[str, str],
+        load: Callable[[], Awaitable[bytes]],
+    ) -> bytes:
+        """A traveler's private value, under a key only that traveler's generation reaches."""
+        generation = await self.cache.generation(traveler_generation_key(traveler_id))
+        if generation is None:  # Redis is configured but down: don't cache private data blind
+            self.trace.record("load")
+            return await load()
+        key = traveler_key(traveler_id, generation=generation, kind=kind, params=params)
+        return await self.value(key, kind, load)

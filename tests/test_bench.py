@@ -1,0 +1,195 @@
+"""The benchmark harness's pure parts: percentiles, targets, the report, wrk's script and
+summary. No timing is asserted here; `make bench` measures."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from bench import catalog, report
+from bench.fixtures import first_full_trip
+from bench.load import probe_problem
+from bench.request import HttpRequest
+from bench.results import Result, Target, with_ratios
+from bench.stats import median, percentile, ratio
+from bench.wrk import WrkError, lua_script, lua_string, parse_summary
+
+
+def test_percentile_interpolates_between_closest_ranks() -> None:
+    samples = [4.0, 1.0, 3.0, 2.0]
+    assert [percentile(samples, q) for q in (0, 25, 50, 100)] == [1.0, 1.75, 2.5, 4.0]
+    assert percentile([5.0], 99) == 5.0
+    assert percentile(list(range(101)), 99) == 99
+    assert median([3.0, 1.0, 2.0]) == 2.0
+
+
+@pytest.mark.parametrize(("samples", "q"), [([], 50), ([1.0], -1), ([1.0], 101)])
+def test_percentile_refuses_what_has_no_answer(samples: list[float], q: float) -> None:
+    with pytest.raises(ValueError):
+        percentile(samples, q)
+
+
+def test_ratio_is_none_without_both_sides() -> None:
+    assert (ratio(40, 100), ratio(None, 100), ratio(40, None), ratio(40, 0)) == (
+        0.4,
+        None,
+        None,
+        None,
+    )
+
+
+def test_ratios_come_from_the_baseline_of_the_same_run() -> None:
+    results = with_ratios(
+        [
+            Result("c", "baseline", rps=200.0),
+            Result("a", "gateway", rps=50.0, baseline="c"),
+            Result("x", "own ratio", ratio=1.2, baseline="c"),
+            Result("y", "baseline did not run", rps=5.0, baseline="z"),
+        ]
+    )
+    assert [result.ratio for result in results] == [None, 0.25, 1.2, None]
+
+
+def test_verdict_names_the_missed_targets() -> None:
+    targets = (Target("ratio", ">=", 0.35), Target("backend_requests", "==", 6))
+    met = Result("a", "t", ratio=0.4, backend_requests=6, targets=targets)
+    slow = Result("a", "t", ratio=0.1, backend_requests=6, targets=targets)
+    chatty = Result("a", "t", ratio=0.1, backend_requests=7, targets=targets)
+    unmeasured = Result("a", "t", backend_requests=6, targets=targets)
+    assert [r.verdict() for r in (met, slow, chatty, unmeasured)] == [
+        "yes",
+        "no (ratio)",
+        "no (ratio, backend_requests)",
+        "n/a",
+    ]
+    assert Result("c", "t").verdict() == "—"
+    assert [t.label() for t in (*targets, Target("p50_s", "<=", 50e-6))] == [
+        "ratio ≥ 0.35",
+        "backend req/query = 6",
+        "p50 ≤ 50 µs",
+    ]
+
+
+def test_durations_and_rates_are_formatted_for_people() -> None:
+    assert [report.format_duration(s) for s in (3.14e-6, 0.0124, 1.5, None)] == [
+        "3.1 µs",
+        "12.4 ms",
+        "1.50 s",
+        "—",
+    ]
+    assert (report.format_rps(1234.5), report.format_rps(None)) == ("1,234", "—")
+
+
+def test_table_has_one_row_per_result_with_ratio_backend_and_verdict() -> None:
+    targets = (Target("ratio", ">=", 0.35), Target("backend_requests", "==", 6))
+    results = with_ratios(
+        [
+            Result("c", "bare | endpoint", rps=1000.0, p50_s=0.002, p99_s=0.01),
+            Result(
+                "a",
+                "trips",
+                rps=400.0,
+                p50_s=0.05,
+                p99_s=0.2,
+                baseline="c",
+                backend_requests=6,
+                backend_per_request_under_load=6.0,
+                targets=targets,
+            ),
+            Result("p", "passthrough", status="not available", targets=(targets[0],)),
+        ]
+    )
+    assert report.render_table(results).splitlines() == [
+        "| scenario | req/s | p50 | p99 | ratio to baseline | backend req/query | target | met? |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| **c** bare \\| endpoint | 1,000 | 2.0 ms | 10.0 ms | — | — | — | — |",
+        "| **a** trips | 400 | 50.0 ms | 200.0 ms | 0.40 × c | 6 (6.00 under load)"
+        " | ratio ≥ 0.35; backend req/query = 6 | yes |",
+        "| **p** passthrough | not available | — | — | — | — | ratio ≥ 0.35 | n/a |",
+    ]
+
+
+def test_comparisons_need_both_sides() -> None:
+    results = [Result("a", "t", rps=300.0), Result("h", "t", rps=100.0), Result("b", "t")]
+    pairs = [("a", "h", "aiohttp over httpcore"), ("b", "a", "b has no rate")]
+    assert (
+        report.render_comparisons(results, pairs) == "- a / h: 3.00× req/s (aiohttp over httpcore)"
+    )
+
+
+def test_splice_replaces_only_the_generated_block() -> None:
+    document = f"# Title\n\nprose\n\n{report.START}\nold table\n{report.END}\n\nreading\n"
+    generated = f"{report.START}\nnew table\n{report.END}"
+    assert report.splice(document, generated) == (
+        f"# Title\n\nprose\n\n{report.START}\nnew table\n{report.END}\n\nreading\n"
+    )
+    assert report.splice("# Title\n", generated) == f"# Title\n\n{generated}\n"
+
+
+def test_lua_strings_hold_any_text_verbatim() -> None:
+    assert lua_string("plain") == "[[plain]]"
+    assert lua_string("a]]b") == "[=[a]]b]=]"
+    assert lua_string("a]]b]=]c") == "[==[a]]b]=]c]==]"
+    assert lua_string("\nfirst line") == "[[\n\nfirst line]]"
+
+
+def test_lua_script_sets_method_headers_and_body() -> None:
+    request = HttpRequest.graphql("/graphql/web", "{ a }", token="tok")
+    lines = lua_script(request).splitlines()
+    assert lines[:5] == [
+        "MARK = [[BENCH_JSON ]]",
+        "wrk.method = [[POST]]",
+        "wrk.headers[ [[Content-Type]] ] = [[application/json]]",
+        "wrk.headers[ [[Authorization]] ] = [[Bearer tok]]",
+        'wrk.body = [[{"query": "{ a }", "variables": {}}]]',
+    ]
+    assert "done = function(summary, latency, requests)" in lines
+
+
+def test_wrk_summary_is_read_from_the_done_hook_line() -> None:
+    stdout = (
+        "Running 10s test @ http://127.0.0.1:1/x\n"
+        'BENCH_JSON {"requests":2000,"duration_us":10000000,"bytes":4000,'
+        '"errors":{"connect":0,"read":0,"write":0,"status":3,"timeout":0},'
+        '"latency_us":{"p50":1500,"p90":2500,"p99":9000,"max":12000,"mean":1700.5}}\n'
+    )
+    summary = parse_summary(stdout)
+    assert (summary.rps, summary.p50_s, summary.p99_s, summary.error_count) == (
+        200.0,
+        0.0015,
+        0.009,
+        3,
+    )
+    with pytest.raises(WrkError):
+        parse_summary("Running 10s test\n", "script error")
+
+
+def test_itinerary_trip_is_the_first_with_every_kind_of_booking() -> None:
+    def trip(trip_id: str, flights: int, stays: int, cars: int) -> dict[str, object]:
+        return {
+            "id": trip_id,
+            "flights": [{}] * flights,
+            "hotelStays": [{}] * stays,
+            "carRentals": [{}] * cars,
+        }
+
+    page = {"data": {"trips": {"items": [trip("t1", 1, 1, 0), trip("t2", 2, 1, 1)]}}}
+    assert first_full_trip(page) == "t2"
+    with pytest.raises(LookupError):
+        first_full_trip({"data": {"trips": {"items": [trip("t1", 1, 0, 0)]}}})
+
+
+def test_probe_problems_say_why_a_scenario_is_not_loaded() -> None:
+    assert probe_problem(httpx.Response(200, json={"data": {"a": 1}})) is None
+    assert probe_problem(httpx.Response(404)) == "404 (not served yet)"
+    assert probe_problem(httpx.Response(500, text="boom")) == "HTTP 500: boom"
+    assert probe_problem(httpx.Response(200, json={"errors": [{"message": "x"}]})) == (
+        "GraphQL errors: [{'message': 'x'}]"
+    )
+
+
+def test_scenarios_are_selected_by_name_in_catalog_order() -> None:
+    assert [s.name for s in catalog.select(["b", "a"])] == ["a", "b"]
+    assert len(catalog.select(None)) == len(catalog.SCENARIOS)
+    with pytest.raises(ValueError, match="unknown scenario"):
+        catalog.select(["nope"])
