@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -9,6 +12,7 @@ from starlette.responses import JSONResponse
 from gateway.answers import PublicAnswerCache
 from gateway.config import Settings
 from gateway.graphql_endpoint import GraphQLEndpoint
+from gateway.invalidation import FeedFollower
 from gateway.passthrough import Passthrough
 from gateway.runtime import Runtime
 from gateway.schemas.mobile import build_mobile_schema
@@ -20,11 +24,21 @@ PASSTHROUGH_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     runtime = Runtime(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """Only under uvicorn: Mangum runs with lifespan off, and there a queue does this."""
+        follower = None
+        if settings.events_feed_url:
+            follower = FeedFollower(settings.events_feed_url, runtime.cache)
+            follower.start()
+        yield
+        if follower is not None:
+            await follower.stop()
+        await runtime.shadows.drain()
+
     app = FastAPI(
-        title="BFF gateway",
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
+        title="BFF gateway", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )
     app.state.runtime = runtime
     introspection = settings.dev

@@ -49,7 +49,17 @@ def main() -> None:
         response = handler(event_for(template, query, token), Context())  # type: ignore[arg-type]
         assert not response.get("isBase64Encoded"), "a JSON answer must travel as text"
         answers.append({"status": response["statusCode"], "body": json.loads(response["body"])})
-    print(json.dumps({"answers": answers, "client_builds": runtime.client.builds}))
+    l2 = runtime.cache.l2
+    redis_builds = l2.client_builds if l2 is not None else None
+    print(
+        json.dumps(
+            {
+                "answers": answers,
+                "client_builds": runtime.client.builds,
+                "redis_builds": redis_builds,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.e2e
 EVENTS = Path(__file__).parent / "events"
 
 
-def invoke(stack: Stack, routes: Path, event: str, query: str, token: str | None = None) -> Any:
+def invoke(
+    stack: Stack, routes: Path, event: str, query: str, token: str | None = None, **env: str
+) -> Any:
     command = [
         sys.executable,
         str(Path(__file__).parent / "lambda_invoke.py"),
@@ -27,7 +29,7 @@ def invoke(stack: Stack, routes: Path, event: str, query: str, token: str | None
     ]
     if token:
         command.append(token)
-    env = {"PATH": "/usr/bin:/bin", **gateway_env(stack.legacy.url, routes)}
+    env = {"PATH": "/usr/bin:/bin", **gateway_env(stack.legacy.url, routes), **env}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -67,3 +69,22 @@ def test_handler_refuses_a_bad_token_like_the_app(e2e: Stack, tmp_path: Path) ->
     assert body["data"] == {"traveler": None}
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert result["client_builds"] == 0  # refused before any backend call
+
+
+def test_a_warm_container_reuses_its_redis_connection(e2e: Stack, tmp_path: Path) -> None:
+    from tests.support.redis_server import RedisServer
+
+    routes = write_routes(tmp_path / "routes.yaml")
+    with RedisServer() as redis:
+        result = invoke(
+            e2e,
+            routes,
+            "apigw_http_v2.json",
+            "{ me { id } }",
+            e2e.token("t-2"),
+            REDIS_URL=redis.url,
+            AWS_LAMBDA_FUNCTION_NAME="gateway",
+        )
+        assert [a["body"] for a in result["answers"]] == [{"data": {"me": {"id": "t-2"}}}] * 2
+        assert result["redis_builds"] == 1 and result["client_builds"] == 1
+        assert redis.client().keys("bff:v1:e:traveler:*")  # written before answering

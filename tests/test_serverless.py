@@ -276,7 +276,7 @@ def test_template_names_both_functions_and_the_http_routes(packages: dict[str, P
         "gateway.lambda_handler.handler",
         "python3.12",
     )
-    assert events["Handler"] == "gateway.lambda_handler.events"
+    assert events["Handler"] == "gateway.events_handler.handle"
     assert gateway["Architectures"] == events["Architectures"] == ["x86_64"]
     assert gateway["MemorySize"] == 1024 and gateway["Timeout"] < HTTP_API_TIMEOUT_S
     assert events["Timeout"] < HTTP_API_TIMEOUT_S
@@ -618,18 +618,38 @@ print(json.dumps({"imported_ms": imported_ms, "answers": answers}))
 """
 
 
-@pytest.mark.e2e
-def test_the_zip_alone_answers_like_uvicorn_under_python312(
-    packages: dict[str, Package],
-    backends: Backends,
-    uvicorn_answers: list[Answer],
-    tmp_path: Path,
-) -> None:
+@pytest.fixture(scope="module")
+def lambda_task(packages: dict[str, Package], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The dev zip unzipped, as Lambda lays it out in /var/task."""
+    task = tmp_path_factory.mktemp("var-task")
+    with zipfile.ZipFile(packages["dev"].zip) as z:
+        z.extractall(task)
+    return task
+
+
+def run_in_task(task: Path, script: str, argument: Any, env: Mapping[str, str]) -> Any:
+    """`script` under CPython 3.12 with `-I -S -B`: no site-packages (every import comes
+    from the zip) and no .pyc written (/var/task is read-only). Its last line is JSON."""
     python = lambda_python()
     if python is None:
         pytest.skip("no CPython 3.12 here (set LAMBDA_PYTHON) to run the x86_64 zip")
-    with zipfile.ZipFile(packages["dev"].zip) as z:
-        z.extractall(tmp_path / "task")
+    done = subprocess.run(
+        [python, "-I", "-S", "-B", "-c", script, json.dumps(argument)],
+        cwd=task,
+        env={"PATH": os.environ["PATH"], "LAMBDA_TASK_ROOT": str(task), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.e2e
+def test_the_zip_alone_answers_like_uvicorn_under_python312(
+    lambda_task: Path, backends: Backends, uvicorn_answers: list[Answer]
+) -> None:
     calls = [
         {
             "method": c.method,
@@ -640,26 +660,48 @@ def test_the_zip_alone_answers_like_uvicorn_under_python312(
         }
         for c in CALLS
     ]
-    env = {
-        "PATH": os.environ["PATH"],
-        "LAMBDA_TASK_ROOT": str(tmp_path / "task"),
-        **backends.gateway_env(),
-    }
 
-    done = subprocess.run(
-        [python, "-I", "-S", "-B", "-c", INVOKE, json.dumps(calls)],
-        cwd=tmp_path / "task",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_in_task(lambda_task, INVOKE, calls, backends.gateway_env())
 
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
     print(f"import gateway.lambda_handler from the zip, no .pyc: {result['imported_ms']:.0f} ms")
     assert [tuple(a) for a in result["answers"]] == uvicorn_answers
+
+
+INVOKE_EVENTS = r"""
+import json, sys, time
+sys.path.insert(0, ".")
+started = time.perf_counter()
+from gateway.events_handler import handle
+imported_ms = (time.perf_counter() - started) * 1000
+heavy = sorted({"fastapi", "strawberry", "redis", "mangum"} & set(sys.modules))
+trip = json.loads(sys.argv[1])
+sqs = {"Records": [
+    {"messageId": "good-1", "eventSource": "aws:sqs", "body": json.dumps(trip)},
+    {"messageId": "bad-1", "eventSource": "aws:sqs", "body": "not an event"},
+]}
+eventbridge = {"id": "e-1", "source": "legacy.monolith", "detail-type": trip["type"],
+               "detail": trip}
+print(json.dumps({"imported_ms": imported_ms, "heavy": heavy,
+                  "sqs": handle(sqs, None), "eventbridge": handle(eventbridge, None)}))
+"""
+
+
+@pytest.mark.e2e
+def test_the_zip_alone_runs_cache_events_with_partial_batch_responses(lambda_task: Path) -> None:
+    trip = {
+        "seq": 12,
+        "type": "TripCancelled",
+        "id": "trip-1",
+        "traveler_id": "t-1",
+        "at": "2026-05-01T10:00:00Z",
+    }
+
+    result = run_in_task(lambda_task, INVOKE_EVENTS, trip, {"REDIS_URL": ""})
+
+    print(f"import gateway.events_handler from the zip, no .pyc: {result['imported_ms']:.0f} ms")
+    assert result["heavy"] == [], "the cache-events cold start imports the HTTP stack"
+    assert result["sqs"] == {"batchItemFailures": [{"itemIdentifier": "bad-1"}]}
+    assert result["eventbridge"] == {}
 
 
 @dataclass

@@ -8,6 +8,7 @@ window, those copies are served (stale-if-error) and the request's trace says so
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -42,6 +43,14 @@ class EntityReader:
                 found[i] = json.loads(hit.value)
                 trace.record(hit.tier)
         missing = [i for i in ids if i not in found]
+        # Again, with no await before the flight registers: a flight that landed while we
+        # were asking Redis has filled L1 by now, and must not be flown twice.
+        for i in list(missing):
+            entry = self._cache.l1.get(keys[i]) if self._ttl_s > 0 else None
+            if entry is not None and entry.fresh(time.time()):
+                found[i] = json.loads(entry.value)
+                trace.record("L1")
+                missing.remove(i)
         if missing:
             found.update(await self._load(kind, missing, keys, hits, fetch, trace))
         return [found.get(i) for i in ids]
@@ -58,8 +67,14 @@ class EntityReader:
         id_of = {keys[i]: i for i in missing}
 
         async def from_backend(wanted: list[str]) -> dict[str, Entity | None]:
-            entities = await fetch([id_of[key] for key in wanted])
-            return dict(zip(wanted, entities, strict=True))
+            entities = dict(zip(wanted, await fetch([id_of[key] for key in wanted]), strict=True))
+            if self._ttl_s > 0:  # L1 now, before anyone can miss it; Redis below
+                for key, entity in entities.items():
+                    if entity is not None:
+                        self._cache.l1.set(
+                            key, _dump(entity), ttl_s=self._ttl_s, stale_s=self._stale_s
+                        )
+            return entities
 
         try:
             by_key = await self._inflight.run_many([keys[i] for i in missing], from_backend)

@@ -90,6 +90,7 @@ class RedisStore:
         self._wall_clock = wall_clock
         self._token = uuid.uuid4().hex  # this process's identity for leases
         self._client: Client | None = None
+        self.client_builds = 0  # a warm Lambda container must not add any
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
@@ -248,6 +249,7 @@ class RedisStore:
         if self._client is None or self._loop is not loop:
             # A client from another (finished) loop can't be closed from here; drop it.
             self._client, self._loop, self._ready = self._build_client(), loop, False
+            self.client_builds += 1
         return self._client
 
     def _build_client(self) -> Client:
@@ -255,6 +257,8 @@ class RedisStore:
             "socket_timeout": self._timeout_s,
             "socket_connect_timeout": self._timeout_s,
             "retry": Retry(NoBackoff(), 1),
+            # A burst of concurrent requests must queue for a connection, not fail as a miss.
+            "max_connections": 512,
         }
         if self._cluster:
             return RedisCluster.from_url(self._url, **options)

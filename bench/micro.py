@@ -1,0 +1,50 @@
+"""In-process microbenchmarks: route selection on the repository's own routes.yaml."""
+
+from __future__ import annotations
+
+import timeit
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.results import Result, Target
+from bench.scenario import Options
+from bench.services import Stack
+from bench.stats import median
+from gateway.routing.select import RouteRequest
+from gateway.routing.table import load_table
+
+ROOT = Path(__file__).resolve().parents[1]
+_REPEATS = 7
+
+
+@dataclass(frozen=True)
+class RouteSelectScenario:
+    """`table.select()` for a flight on the canaried, shadowed route (the costliest path)."""
+
+    name: str = "route-select"
+    title: str = "route selection, GET /api/flights/fl-12 for t-7 (in process)"
+    needs: tuple[str, ...] = ()
+    routes_file: Path = ROOT / "routes.yaml"
+
+    def run(self, stack: Stack, options: Options) -> Result:
+        table = load_table(
+            self.routes_file, env={"LEGACY_URL": "http://a", "FLIGHTS_URL": "http://b"}
+        )
+        request = RouteRequest(method="GET", path="/api/flights/fl-12", traveler_id="t-7")
+        timer = timeit.Timer(lambda: table.select(request))
+        number, _ = timer.autorange()
+        per_call = [total / number for total in timer.repeat(repeat=_REPEATS, number=number)]
+        typical = median(per_call)
+        return Result(
+            name=self.name,
+            title=self.title,
+            rps=1 / typical,
+            p50_s=typical,
+            targets=(Target("p50_s", "<=", 50e-6),),
+            note=(
+                f"timeit: median of {_REPEATS} repeats of {number} calls; "
+                f"fastest {min(per_call) * 1e6:.2f} µs, slowest {max(per_call) * 1e6:.2f} µs "
+                "per call; req/s column = selections per second"
+            ),
+            details={"per_call_s": per_call, "calls_per_repeat": number},
+        )

@@ -1,0 +1,70 @@
+"""The request a load scenario sends, as a plain value (wrk's script and the probe share it)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    path: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+
+    @classmethod
+    def graphql(
+        cls,
+        path: str,
+        query: str,
+        *,
+        variables: Mapping[str, Any] | None = None,
+        token: str | None = None,
+    ) -> HttpRequest:
+        """A POST of {"query", "variables"} as JSON, with a bearer token when given."""
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        body = json.dumps({"query": query, "variables": dict(variables or {})})
+        return cls("POST", path, headers, body.encode())
+
+    def send(self, base_url: str, *, timeout_s: float = 10) -> httpx.Response:
+        """Send it once (the probe before a load run)."""
+        return httpx.request(
+            self.method,
+            base_url + self.path,
+            headers=dict(self.headers),
+            content=self.body,
+            timeout=timeout_s,
+        )
+
+
+async def _send_many(base_url: str, request: HttpRequest, *, total: int, at_once: int) -> int:
+    limits = httpx.Limits(max_connections=at_once)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+        gate = asyncio.Semaphore(at_once)
+
+        async def one() -> bool:
+            async with gate:
+                response = await client.request(
+                    request.method,
+                    request.path,
+                    headers=dict(request.headers),
+                    content=request.body,
+                )
+                return response.is_success
+
+        answers = await asyncio.gather(*(one() for _ in range(total)))
+    return sum(answers)
+
+
+def send_many(base_url: str, request: HttpRequest, *, total: int, at_once: int) -> int:
+    """Send `total` copies, `at_once` in flight at a time, all awaited; returns how many
+    succeeded. Unlike a timed run, none is cut off, so counters read afterwards are exact."""
+    return asyncio.run(_send_many(base_url, request, total=total, at_once=at_once))

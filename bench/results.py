@@ -1,0 +1,111 @@
+"""What a scenario produces: a `Result`, checked against its `Target`s.
+
+Durations are in seconds everywhere; only the report turns them into µs or ms.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from bench.stats import ratio
+
+Status = Literal["ok", "not available", "failed"]
+Op = Literal[">=", "<=", "=="]
+Metric = Literal["ratio", "backend_requests", "p50_s"]
+
+_OPS: Mapping[Op, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    "==": operator.eq,
+}
+_SYMBOLS: Mapping[Op, str] = {">=": "≥", "<=": "≤", "==": "="}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One goal from the issue, e.g. Target("ratio", ">=", 0.35) for "at least 0.35 of"."""
+
+    metric: Metric
+    op: Op
+    value: float
+
+    def check(self, result: Result) -> bool | None:
+        """True or False, or None when the result has no such figure (not measured)."""
+        measured = getattr(result, self.metric)
+        if measured is None:
+            return None
+        return _OPS[self.op](measured, self.value)
+
+    def label(self) -> str:
+        symbol = _SYMBOLS[self.op]
+        if self.metric == "ratio":
+            return f"ratio {symbol} {self.value:g}"
+        if self.metric == "backend_requests":
+            return f"backend req/query {symbol} {self.value:g}"
+        return f"p50 {symbol} {self.value * 1e6:g} µs"
+
+
+@dataclass(frozen=True)
+class Result:
+    """One row of the report. `ratio` is filled from `baseline`'s req/s unless set already."""
+
+    name: str
+    title: str
+    status: Status = "ok"
+    rps: float | None = None
+    p50_s: float | None = None
+    p99_s: float | None = None
+    baseline: str | None = None
+    ratio: float | None = None
+    backend_requests: float | None = None
+    backend_per_request_under_load: float | None = None
+    targets: tuple[Target, ...] = ()
+    note: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def verdict(self) -> str:
+        """ "yes", "no (…)" naming the missed targets, or "n/a" when something is unmeasured."""
+        if not self.targets:
+            return "—"
+        checks = [(target, target.check(self)) for target in self.targets]
+        missed = [target.metric for target, met in checks if met is False]
+        if missed:
+            return f"no ({', '.join(missed)})"
+        if any(met is None for _, met in checks):
+            return "n/a"
+        return "yes"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "status": self.status,
+            "rps": self.rps,
+            "p50_s": self.p50_s,
+            "p99_s": self.p99_s,
+            "baseline": self.baseline,
+            "ratio": self.ratio,
+            "backend_requests": self.backend_requests,
+            "backend_per_request_under_load": self.backend_per_request_under_load,
+            "targets": [target.label() for target in self.targets],
+            "met": self.verdict(),
+            "note": self.note,
+            "details": dict(self.details),
+        }
+
+
+def with_ratios(results: Sequence[Result]) -> list[Result]:
+    """Fill each ratio from its baseline's req/s when that baseline ran in the same run.
+
+    [Result("c", rps=100), Result("a", rps=40, baseline="c")] → a.ratio == 0.4
+    """
+    rps = {result.name: result.rps for result in results if result.status == "ok"}
+    return [
+        result
+        if result.ratio is not None or result.baseline is None or result.status != "ok"
+        else replace(result, ratio=ratio(result.rps, rps.get(result.baseline)))
+        for result in results
+    ]
