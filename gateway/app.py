@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from gateway.answers import PublicAnswerCache
+from gateway.collector import settle_after_startup
 from gateway.config import Settings
 from gateway.graphql_endpoint import GraphQLEndpoint
 from gateway.invalidation import FeedFollower
@@ -72,3 +73,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 app = create_app()
+settle_after_startup()

@@ -5,9 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-import jwt
+if TYPE_CHECKING:
+    import jwt
+
+# PyJWT imports `cryptography` eagerly (~30 ms of a Lambda cold start): it is imported where
+# a token is first decoded instead, and only then.
 
 Role = Literal["traveler", "agent"]
 
@@ -71,6 +75,8 @@ def identity_from_claims(claims: Mapping[str, Any]) -> Identity:
 
 
 def refusal_reason(error: jwt.PyJWTError) -> str:
+    import jwt
+
     match error:
         case jwt.ExpiredSignatureError():
             return "expired"
@@ -100,6 +106,8 @@ class ClaimRules:
     leeway_s: int = 30
 
     def decode(self, token: str, key: str | jwt.PyJWK, *, algorithm: str) -> dict[str, Any]:
+        import jwt
+
         try:
             claims = jwt.decode(
                 token,
@@ -154,4 +162,6 @@ def issue_dev_token(
 ) -> str:
     issued_at = int(time.time() if now is None else now)
     claims = {"sub": traveler_id, "role": role, "iat": issued_at, "exp": issued_at + ttl_s}
+    import jwt
+
     return jwt.encode(claims, secret, algorithm="HS256")

@@ -11,10 +11,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-import jwt
+
+if TYPE_CHECKING:
+    import jwt
 
 from gateway.identity import ClaimRules, InvalidTokenError, refusal_reason
 
@@ -101,6 +103,8 @@ class JWKSVerifier:
 
 def rs256_kid(token: str) -> str:
     """The `kid` of a token that claims RS256; refuses anything else before any key lookup."""
+    import jwt
+
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as error:
@@ -119,6 +123,8 @@ def parse_jwks(document: Any) -> dict[str, jwt.PyJWK]:
     Entries that are not RSA signing keys, or are broken, are skipped; no usable key at all is
     a `ValueError`.
     """
+    import jwt
+
     entries = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise ValueError("the JWKS document has no 'keys' list")

@@ -46,3 +46,30 @@ def test_response_headers_keep_repeated_ones_and_drop_hop_by_hop() -> None:
         (b"set-cookie", b"a=1"),
         (b"set-cookie", b"b=2"),
     ]
+
+
+def test_the_token_is_verified_only_when_routing_depends_on_it() -> None:
+    from gateway.passthrough import needs_identity
+    from gateway.routing.table import parse_table
+
+    table = parse_table(
+        """version: 1
+backends:
+  legacy: {url: "http://legacy", timeout_ms: 1000}
+  flights: {url: "http://flights", timeout_ms: 1000}
+default: legacy
+routes:
+  - path: /api/flights/{id}
+    target: legacy
+    canary: {target: flights, percent: 10, sticky: traveler}
+  - path: /api/flights
+    target: legacy
+    canary: {target: flights, percent: 10, sticky: random}
+""",
+        source="test.yaml",
+        env={},
+    )
+    assert needs_identity(table, "GET", "/api/flights/fl-1", {}) is True
+    assert needs_identity(table, "GET", "/api/flights", {}) is False
+    assert needs_identity(table, "GET", "/api/trips/trip-1", {}) is False
+    assert needs_identity(table, "GET", "/api/trips/trip-1", {"x-route-target": "flights"}) is True
