@@ -422,3 +422,27 @@ def test_stale_if_error_serves_an_expired_copy_when_the_backend_fails(
     finally:
         c.reset()
         gateway.stop()
+
+
+def test_two_gateways_share_a_redis_cluster(c: Cached, tmp_path: Path) -> None:
+    from tests.support.redis_server import RedisClusterNodes
+
+    routes = write_routes(tmp_path / "routes.yaml")
+    trip = c.trip_of("t-18")
+    with RedisClusterNodes() as cluster:
+        env = {"REDIS_URL": cluster.url, "REDIS_CLUSTER": "1"}
+        one, two = start_gateway(c.legacy, routes, **env), start_gateway(c.legacy, routes, **env)
+        try:
+            first = c.post(one, "web", TRIP, {"id": trip["id"]}, traveler="t-18")
+            assert first.headers["x-cache"] == "MISS" and "errors" not in first.json()
+            c.reset()
+            second = c.post(two, "web", TRIP, {"id": trip["id"]}, traveler="t-18")
+            assert second.json() == first.json() and second.headers["x-cache"] == "HIT-L2"
+            assert c.stats() == {}
+            assert sum(cluster.keys_per_node()) > 0
+            public = c.post(one, "mobile", TOP, {"n": 2})
+            assert c.post(two, "mobile", TOP, {"n": 2}).headers["x-cache"] == "HIT-L2"
+            assert public.headers["x-cache"] == "MISS"
+        finally:
+            one.stop()
+            two.stop()
