@@ -545,3 +545,24 @@ def test_queries_over_get_and_graphiql_in_dev(e2e: Stack) -> None:
     assert len(response.json()["data"]["topDestinations"]) == 2
     ide = httpx.get(url, headers={"accept": "text/html"})
     assert ide.status_code == 200 and "graphiql" in ide.text.lower()
+
+
+def test_fields_not_asked_for_cost_no_backend_requests(e2e: Stack) -> None:
+    trip = Rest(e2e).trips("t-1")[0]
+    e2e.reset()
+    answer = data(
+        e2e.gql(
+            "mobile",
+            "query($id: ID!) { itinerary(tripId: $id) { id title dates } }",
+            {"id": trip["id"]},
+            token=e2e.token("t-1"),
+        )
+    )
+    assert answer == {
+        "itinerary": {
+            "id": trip["id"],
+            "title": trip["title"],
+            "dates": oracle.dates(trip["start_date"], trip["end_date"]),
+        }
+    }
+    assert e2e.stats() == {"GET /api/trips": 1}

@@ -1,8 +1,7 @@
-"""The mobile aggregation: one trip's bookings as time-ordered segments plus its total."""
+"""The mobile aggregation: one trip's bookings as time-ordered segments, human dates."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from typing import Any
 
@@ -18,8 +17,6 @@ def trip_dates(trip: dict[str, Any]) -> str:
     )
 
 
-async def itinerary_parts(
-    viewer: Viewer, trip: dict[str, Any]
-) -> tuple[list[Segment], tuple[int, str]]:
-    bookings, total = await asyncio.gather(viewer.bookings(trip), viewer.total_cost(trip))
-    return build_segments(bookings.flights, bookings.stays, bookings.cars), total
+async def trip_segments(viewer: Viewer, trip: dict[str, Any]) -> list[Segment]:
+    bookings = await viewer.bookings(trip)
+    return build_segments(bookings.flights, bookings.stays, bookings.cars)

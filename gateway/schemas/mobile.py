@@ -12,7 +12,7 @@ from typing import Any
 import strawberry
 
 from gateway.context import viewer_of
-from gateway.resolvers.itinerary import itinerary_parts, trip_dates
+from gateway.resolvers.itinerary import trip_dates, trip_segments
 from gateway.schemas.common import GqlInfo, TripStatus, build
 from gateway.segments import Segment as SegmentData
 from gateway.segments import SegmentKind
@@ -69,24 +69,28 @@ class Itinerary:
     title: str
     dates: str
     status: TripStatus
-    segments: list[Segment] = strawberry.field(
+    data: strawberry.Private[dict[str, Any]]
+
+    @classmethod
+    def from_backend(cls, trip: dict[str, Any]) -> Itinerary:
+        return cls(
+            id=strawberry.ID(trip["id"]),
+            title=trip["title"],
+            dates=trip_dates(trip),
+            status=TripStatus(trip["status"]),
+            data=trip,
+        )
+
+    @strawberry.field(
         description="Every flight, stay and car rental of the trip as one list, in time order."
     )
-    total_cost: Money = strawberry.field(
-        description="Sum of all bookings, converted to the traveler's currency."
-    )
+    async def segments(self, info: GqlInfo) -> list[Segment]:
+        return [Segment.from_data(s) for s in await trip_segments(viewer_of(info), self.data)]
 
-
-async def build_itinerary(info: GqlInfo, trip: dict[str, Any]) -> Itinerary:
-    segments, (amount, currency) = await itinerary_parts(viewer_of(info), trip)
-    return Itinerary(
-        id=strawberry.ID(trip["id"]),
-        title=trip["title"],
-        dates=trip_dates(trip),
-        status=TripStatus(trip["status"]),
-        segments=[Segment.from_data(s) for s in segments],
-        total_cost=Money(amount=amount, currency=currency),
-    )
+    @strawberry.field(description="Sum of all bookings, converted to the traveler's currency.")
+    async def total_cost(self, info: GqlInfo) -> Money:
+        amount, currency = await viewer_of(info).total_cost(self.data)
+        return Money(amount=amount, currency=currency)
 
 
 @strawberry.type
@@ -112,7 +116,7 @@ class Query:
     @strawberry.field
     async def itinerary(self, info: GqlInfo, trip_id: strawberry.ID) -> Itinerary | None:
         trip = await viewer_of(info).trip(str(trip_id))
-        return await build_itinerary(info, trip) if trip else None
+        return Itinerary.from_backend(trip) if trip else None
 
     @strawberry.field(description="Public: the same for every caller.")
     async def top_destinations(self, info: GqlInfo, limit: int = 5) -> list[DestinationCard]:
@@ -126,7 +130,7 @@ class Query:
 class Mutation:
     @strawberry.mutation
     async def cancel_trip(self, info: GqlInfo, id: strawberry.ID) -> Itinerary:
-        return await build_itinerary(info, await viewer_of(info).cancel_trip(str(id)))
+        return Itinerary.from_backend(await viewer_of(info).cancel_trip(str(id)))
 
 
 def build_mobile_schema(*, introspection: bool = True) -> strawberry.Schema:
