@@ -11,7 +11,7 @@ LEGACY_PORT ?= 8001
 FLIGHTS_PORT ?= 8002
 export GATEWAY_PORT LEGACY_PORT FLIGHTS_PORT
 
-.PHONY: help install run test lint typecheck pytest bench system-deps schema clean
+.PHONY: help install run test lint typecheck pytest bench bench-deps system-deps schema clean
 
 help:
 	@echo "make run    start the monolith stub, the flights service and the gateway (Ctrl-C stops all)"
@@ -49,7 +49,12 @@ pytest: $(STAMP) system-deps node_modules
 
 test: lint typecheck pytest
 
-bench: $(STAMP)
+# wrk (Debian's package) drives the load; redis-server serves the L2 scenarios.
+bench-deps: system-deps
+	@command -v wrk >/dev/null || { echo "installing wrk from Debian's packages"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+
+bench: $(STAMP) bench-deps
 	$(PY) -m bench
 
 schema: $(STAMP)
