@@ -1,10 +1,12 @@
-"""The baseline (c): a bare FastAPI app answering a fixed JSON body, to show what FastAPI and
-uvicorn alone cost at the size of the gateway's answer.
+"""The baselines (c) and (c-answer): a bare FastAPI app answering a fixed JSON body, to show
+what FastAPI and uvicorn alone cost at the size of the gateway's answer.
 
-    BENCH_BASELINE_BODY=/tmp/body.json uvicorn bench.baseline_app:app
+    BENCH_BASELINE_BODY=/tmp/body.json BENCH_BASELINE_PUBLIC_BODY=/tmp/public.json \
+        uvicorn bench.baseline_app:app
 
-The body file holds the gateway's own answer to query (a); it is parsed once and serialised
-per request, as the gateway has to. Without the variable the body is a small placeholder.
+`/answer` answers the first file, the gateway's own answer to query (a); `/answer/public`
+the second, its answer to the public `topDestinations` query. Each is parsed once and
+serialised per request. Without a variable its body is a small placeholder.
 """
 
 from __future__ import annotations
@@ -24,12 +26,17 @@ def read_body(path: str | None) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def create_app(body: Any) -> FastAPI:
+def create_app(body: Any, public_body: Any = None) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    public = read_body(None) if public_body is None else public_body
 
     @app.api_route("/answer", methods=["GET", "POST"])
     async def answer() -> JSONResponse:
         return JSONResponse(body)
+
+    @app.api_route("/answer/public", methods=["GET", "POST"])
+    async def public_answer() -> JSONResponse:
+        return JSONResponse(public)
 
     @app.get("/healthz")
     async def health() -> dict[str, str]:
@@ -38,4 +45,7 @@ def create_app(body: Any) -> FastAPI:
     return app
 
 
-app = create_app(read_body(os.environ.get("BENCH_BASELINE_BODY")))
+app = create_app(
+    read_body(os.environ.get("BENCH_BASELINE_BODY")),
+    read_body(os.environ.get("BENCH_BASELINE_PUBLIC_BODY")),
+)

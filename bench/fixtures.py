@@ -1,10 +1,12 @@
 """The queries of the issue and the values a run derives once from the live stack:
-tokens, the answer to (a) (whose size the baseline copies) and the trip that (b) asks for.
+tokens, the answers to (a) and to the public query (whose sizes the baselines copy) and
+the trip that (b) asks for.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,9 @@ MOBILE_ITINERARY = """query MobileItinerary($trip: ID!) {
 
 TOP_DESTINATIONS = "{ topDestinations { code } }"
 
+# The public query of the whole-answer scenarios: no token, the same answer for everybody.
+PUBLIC_QUERY = "{ topDestinations(limit: 10) { code name country imageUrl popularity } }"
+
 
 def token(stack: Stack, traveler: str = TRAVELER) -> str:
     key = f"token:{traveler}"
@@ -59,6 +64,23 @@ def mobile_itinerary_request(stack: Stack) -> HttpRequest:
     )
 
 
+def public_request(stack: Stack | None = None) -> HttpRequest:
+    """The public query as a POST of JSON, without a token."""
+    return HttpRequest.graphql("/graphql/web", PUBLIC_QUERY)
+
+
+def public_variant_bodies(count: int) -> list[bytes]:
+    """`count` POST bodies of the public query, each a different document only by its
+    operation name, so each has its own whole-answer key but the same answer bytes.
+
+    public_variant_bodies(1) → [b'{"query": "query Top00000 { topDestinations(...) ... }"}']
+    """
+    return [
+        json.dumps({"query": f"query Top{index:05d} {PUBLIC_QUERY}"}).encode()
+        for index in range(count)
+    ]
+
+
 def web_trips_answer(stack: Stack) -> bytes:
     """The gateway's answer to (a), fetched once per run (it sizes the baseline's body)."""
 
@@ -73,10 +95,31 @@ def web_trips_answer(stack: Stack) -> bytes:
     return answer
 
 
+def public_answer(stack: Stack) -> bytes:
+    """The gateway's answer to the public query (executed: that gateway caches nothing)."""
+
+    def fetch() -> bytes:
+        response = public_request(stack).send(stack.url("gateway-aiohttp"))
+        response.raise_for_status()
+        if "errors" in response.json():
+            raise RuntimeError(f"the public query answered errors: {response.text[:500]}")
+        return response.content
+
+    answer: bytes = stack.memo("public_answer", fetch)
+    return answer
+
+
 def baseline_body_file(stack: Stack) -> Path:
     path = stack.workdir / "baseline-body.json"
     if not path.exists():
         path.write_bytes(web_trips_answer(stack))
+    return path
+
+
+def baseline_public_body_file(stack: Stack) -> Path:
+    path = stack.workdir / "baseline-public-body.json"
+    if not path.exists():
+        path.write_bytes(public_answer(stack))
     return path
 
 
@@ -122,3 +165,16 @@ def stub_stats(stack: Stack) -> dict[str, Any]:
     response.raise_for_status()
     stats: dict[str, Any] = response.json()
     return stats
+
+
+def wait_until_stub_idle(stack: Stack, *, quiet_s: float = 0.3, limit_s: float = 15) -> None:
+    """Wait until the stub's counter stops moving: a timed run leaves the gateway finishing
+    the requests wrk abandoned, and their backend calls must not land in the next count."""
+    deadline = time.monotonic() + limit_s
+    last = stub_stats(stack)["total"]
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        now = stub_stats(stack)["total"]
+        if now == last:
+            return
+        last = now

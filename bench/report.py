@@ -47,12 +47,17 @@ def format_ratio(result: Result) -> str:
 
 
 def format_backend(result: Result) -> str:
-    """ "6 (6.00 under load)", or "—" for scenarios that do not reach the stub."""
+    """ "6 (6.00 under load)", "0 (0.00 under load, 0.02 over the run)", or "—" for
+    scenarios that do not reach the stub."""
     if result.backend_requests is None:
         return "—"
     single = f"{result.backend_requests:g}"
-    load = result.backend_per_request_under_load
-    return single if load is None else f"{single} ({load:.2f} under load)"
+    extra = []
+    if result.backend_per_request_under_load is not None:
+        extra.append(f"{result.backend_per_request_under_load:.2f} under load")
+    if result.backend_per_request_over_run is not None:
+        extra.append(f"{result.backend_per_request_over_run:.2f} over the run")
+    return f"{single} ({', '.join(extra)})" if extra else single
 
 
 def row(result: Result) -> tuple[str, ...]:

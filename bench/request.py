@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -33,6 +33,9 @@ class HttpRequest:
             headers["Authorization"] = f"Bearer {token}"
         body = json.dumps({"query": query, "variables": dict(variables or {})})
         return cls("POST", path, headers, body.encode())
+
+    def with_body(self, body: bytes) -> HttpRequest:
+        return replace(self, body=body)
 
     def send(self, base_url: str, *, timeout_s: float = 10) -> httpx.Response:
         """Send it once (the probe before a load run)."""
@@ -62,6 +65,33 @@ async def _send_many(base_url: str, request: HttpRequest, *, total: int, at_once
 
         answers = await asyncio.gather(*(one() for _ in range(total)))
     return sum(answers)
+
+
+async def _send_each(
+    base_url: str, requests: Sequence[HttpRequest], *, at_once: int
+) -> list[httpx.Response]:
+    limits = httpx.Limits(max_connections=at_once)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+        gate = asyncio.Semaphore(at_once)
+
+        async def one(request: HttpRequest) -> httpx.Response:
+            async with gate:
+                return await client.request(
+                    request.method,
+                    request.path,
+                    headers=dict(request.headers),
+                    content=request.body,
+                )
+
+        return await asyncio.gather(*(one(request) for request in requests))
+
+
+def send_each(
+    base_url: str, requests: Sequence[HttpRequest], *, at_once: int = 1
+) -> list[httpx.Response]:
+    """Send each request once, `at_once` in flight at a time (1: one after the other, in
+    order), all awaited; the responses in the order of `requests`."""
+    return asyncio.run(_send_each(base_url, requests, at_once=at_once))
 
 
 def send_many(base_url: str, request: HttpRequest, *, total: int, at_once: int) -> int:

@@ -62,6 +62,7 @@ class Result:
     ratio: float | None = None
     backend_requests: float | None = None
     backend_per_request_under_load: float | None = None
+    backend_per_request_over_run: float | None = None
     targets: tuple[Target, ...] = ()
     note: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)
@@ -90,6 +91,7 @@ class Result:
             "ratio": self.ratio,
             "backend_requests": self.backend_requests,
             "backend_per_request_under_load": self.backend_per_request_under_load,
+            "backend_per_request_over_run": self.backend_per_request_over_run,
             "targets": [target.label() for target in self.targets],
             "met": self.verdict(),
             "note": self.note,

@@ -1,6 +1,7 @@
 """The processes a run needs, started on first use and stopped when no scenario left needs
-them (and all of them on exit, Ctrl-C included). Each is one uvicorn worker on 127.0.0.1,
-started with the same flags (tests/support/processes.py).
+them (and all of them on exit, Ctrl-C included, newest first). Each is one uvicorn worker
+on 127.0.0.1, started with the same flags (tests/support/processes.py), except `redis`, a
+redis-server of the run's own (bench/redis_server.py).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
-from tests.support.processes import Service, start_uvicorn
+from bench.redis_server import start_redis
+from tests.support.processes import start_uvicorn
 
 ROUTES_YAML = """\
 version: 1
@@ -25,11 +27,31 @@ routes: []
 """
 
 
+class Running(Protocol):
+    @property
+    def url(self) -> str: ...
+
+    def stop(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
+    """A uvicorn app with its environment (computed from the running stack)."""
+
     app: str
     ready_path: str
     env: Callable[[Stack], Mapping[str, str]]
+
+    def start(self, stack: Stack) -> Running:
+        return start_uvicorn(self.app, env=dict(self.env(stack)), ready_path=self.ready_path)
+
+
+@dataclass(frozen=True)
+class RedisSpec:
+    """redis-server on a free loopback port; its url is `redis://127.0.0.1:PORT/0`."""
+
+    def start(self, stack: Stack) -> Running:
+        return start_redis(stack.workdir / "redis")
 
 
 def _stub_env(stack: Stack) -> Mapping[str, str]:
@@ -43,7 +65,9 @@ def cache_off() -> dict[str, str]:
     return {f"CACHE_TTL_{kind.upper()}": "0" for kind in DEFAULT_TTLS}
 
 
-def _gateway_env(transport: str, *, cached: bool = False) -> Callable[[Stack], Mapping[str, str]]:
+def _gateway_env(
+    transport: str, *, cached: bool = False, redis: bool = False
+) -> Callable[[Stack], Mapping[str, str]]:
     def env(stack: Stack) -> Mapping[str, str]:
         stub = stack.url("stub")
         return {
@@ -54,9 +78,9 @@ def _gateway_env(transport: str, *, cached: bool = False) -> Callable[[Stack], M
             "GATEWAY_JWT_SECRET": stack.secret,
             "GATEWAY_STAGE": "dev",
             "GATEWAY_HTTP_TRANSPORT": transport,
-            # Nothing outside this run may change what is measured: no Redis, no event feed;
-            # the in-process cache is off unless the service's name says otherwise.
-            "REDIS_URL": "",
+            # Nothing outside this run may change what is measured: no event feed, and no
+            # Redis but the run's own; the cache is off unless the service's name says so.
+            "REDIS_URL": stack.url("redis") if redis else "",
             "EVENTS_FEED_URL": "",
         }
 
@@ -64,12 +88,15 @@ def _gateway_env(transport: str, *, cached: bool = False) -> Callable[[Stack], M
 
 
 def _baseline_env(stack: Stack) -> Mapping[str, str]:
-    from bench.fixtures import baseline_body_file
+    from bench.fixtures import baseline_body_file, baseline_public_body_file
 
-    return {"BENCH_BASELINE_BODY": str(baseline_body_file(stack))}
+    return {
+        "BENCH_BASELINE_BODY": str(baseline_body_file(stack)),
+        "BENCH_BASELINE_PUBLIC_BODY": str(baseline_public_body_file(stack)),
+    }
 
 
-SERVICES: Mapping[str, ServiceSpec] = {
+SERVICES: Mapping[str, ServiceSpec | RedisSpec] = {
     "stub": ServiceSpec("legacy_stub.app:app", "/_stub/stats", _stub_env),
     "gateway-aiohttp": ServiceSpec("gateway.app:app", "/healthz", _gateway_env("aiohttp")),
     "gateway-httpcore": ServiceSpec("gateway.app:app", "/healthz", _gateway_env("httpcore")),
@@ -77,7 +104,12 @@ SERVICES: Mapping[str, ServiceSpec] = {
     "gateway-cached": ServiceSpec(
         "gateway.app:app", "/healthz", _gateway_env("aiohttp", cached=True)
     ),
+    # Default TTLs, L1 and the run's own Redis as L2: the whole-answer scenarios.
+    "gateway-redis": ServiceSpec(
+        "gateway.app:app", "/healthz", _gateway_env("aiohttp", cached=True, redis=True)
+    ),
     "baseline": ServiceSpec("bench.baseline_app:app", "/healthz", _baseline_env),
+    "redis": RedisSpec(),
 }
 
 
@@ -90,7 +122,7 @@ class Stack:
         self.routes_file = self.workdir / "routes.yaml"
         self.routes_file.write_text(ROUTES_YAML, encoding="utf-8")
         self.secret = "bench-" + secrets.token_hex(24)
-        self._running: dict[str, Service] = {}
+        self._running: dict[str, Running] = {}
         self._memo: dict[str, Any] = {}
 
     def url(self, name: str) -> str:
@@ -98,15 +130,14 @@ class Stack:
         if name not in self._running:
             if name not in SERVICES:
                 raise KeyError(f"unknown service {name!r}; known: {', '.join(SERVICES)}")
-            spec = SERVICES[name]
-            env = dict(spec.env(self))
-            self._running[name] = start_uvicorn(spec.app, env=env, ready_path=spec.ready_path)
+            self._running[name] = SERVICES[name].start(self)
         return self._running[name].url
 
     def keep_only(self, names: Iterable[str]) -> None:
-        """Stop every running service not in `names` (nothing else should eat the CPU)."""
+        """Stop every running service not in `names` (nothing else should eat the CPU),
+        newest first: a gateway goes before the Redis it was started with."""
         keep = set(names)
-        for name in [name for name in self._running if name not in keep]:
+        for name in [name for name in reversed(self._running) if name not in keep]:
             self._running.pop(name).stop()
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:

@@ -3,16 +3,27 @@ summary. No timing is asserted here; `make bench` measures."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
 from bench import catalog, report
-from bench.fixtures import first_full_trip
-from bench.load import probe_problem
+from bench.fixtures import first_full_trip, public_variant_bodies
+from bench.l2 import answer_key_of, l1_capacity, redis_note, variant_count
+from bench.load import probe_problem, tally, x_cache_note
 from bench.request import HttpRequest
 from bench.results import Result, Target, with_ratios
 from bench.stats import median, percentile, ratio
-from bench.wrk import WrkError, lua_script, lua_string, parse_summary
+from bench.wrk import (
+    WrkError,
+    lua_cycle_script,
+    lua_script,
+    lua_string,
+    parse_summary,
+    write_bodies,
+)
+from gateway.cache.setup import CacheConfig
 
 
 def test_percentile_interpolates_between_closest_ranks() -> None:
@@ -193,3 +204,94 @@ def test_scenarios_are_selected_by_name_in_catalog_order() -> None:
     assert len(catalog.select(None)) == len(catalog.SCENARIOS)
     with pytest.raises(ValueError, match="unknown scenario"):
         catalog.select(["nope"])
+
+
+def test_backend_column_adds_the_figure_over_the_run_when_measured() -> None:
+    cold = Result("t", "t", backend_requests=6, backend_per_request_under_load=2.375)
+    warm = Result(
+        "w",
+        "t",
+        backend_requests=0,
+        backend_per_request_under_load=0.0,
+        backend_per_request_over_run=0.021,
+    )
+    assert report.format_backend(cold) == "6 (2.38 under load)"
+    assert report.format_backend(warm) == "0 (0.00 under load, 0.02 over the run)"
+    assert report.format_backend(Result("r", "t", backend_requests=1)) == "1"
+
+
+def test_cycle_script_sends_the_bodies_in_turn_from_the_start_position() -> None:
+    request = HttpRequest.graphql("/graphql/web", "{ a }")
+    script = lua_cycle_script(request, Path("/tmp/bodies.txt"), start=42)
+    lines = script.splitlines()
+    assert lines[:3] == [
+        "MARK = [[BENCH_JSON ]]",
+        "wrk.method = [[POST]]",
+        "wrk.headers[ [[Content-Type]] ] = [[application/json]]",
+    ]
+    assert "BODIES = [[/tmp/bodies.txt]]" in lines
+    assert "START = 42" in lines
+    assert "  local next_request = prepared[(START + sent) % count + 1]" in lines
+    assert '"sent":%d' in script and "wrk.body" not in script
+    with pytest.raises(ValueError):
+        lua_cycle_script(request, Path("/tmp/bodies.txt"), start=-1)
+
+
+def test_cycled_bodies_are_one_a_line(tmp_path: Path) -> None:
+    path = write_bodies(tmp_path / "bodies.txt", [b'{"a": 1}', b'{"a": 2}'])
+    assert path.read_bytes() == b'{"a": 1}\n{"a": 2}\n'
+    with pytest.raises(ValueError, match="line break"):
+        write_bodies(tmp_path / "bad.txt", [b'{"a":\n1}'])
+    with pytest.raises(ValueError):
+        write_bodies(tmp_path / "none.txt", [])
+
+
+def test_wrk_summary_of_the_cycle_script_says_how_many_were_sent() -> None:
+    line = (
+        'BENCH_JSON {"requests":400,"duration_us":2000000,"bytes":1,"sent":432,'
+        '"errors":{"connect":0,"read":0,"write":0,"status":0,"timeout":0},'
+        '"latency_us":{"p50":1,"p90":1,"p99":1,"max":1,"mean":1.0}}'
+    )
+    assert parse_summary(line).sent == 432
+    assert parse_summary(line.replace('"sent":432,', "")).sent is None
+
+
+def test_x_cache_notes_flag_any_answer_that_is_not_the_expected_tier() -> None:
+    assert tally(["HIT-L1", "MISS", "HIT-L1"]) == "HIT-L1 ×2, MISS ×1"
+    assert x_cache_note("HIT-L1", ["HIT-L1"] * 3, ["HIT-L1"] * 3) == (
+        "X-Cache of 3 plain requests before the load and 3 after: all HIT-L1"
+    )
+    assert x_cache_note("HIT-L2", ["HIT-L2"], ["HIT-L1"]).startswith("X-CACHE NOT ALWAYS HIT-L2")
+
+
+def test_public_variants_have_distinct_answer_keys() -> None:
+    bodies = public_variant_bodies(3)
+    assert b"query Top00002 { topDestinations(limit: 10)" in bodies[2]
+    assert len({answer_key_of(body) for body in bodies}) == 3
+    assert all(b"\n" not in body for body in bodies)
+
+
+def test_there_are_more_variants_than_the_l1_holds() -> None:
+    config = CacheConfig()
+    assert l1_capacity(1375, config) == config.l1_entries
+    assert l1_capacity(10 * 2**20, config) == 6  # the byte bound, for huge answers
+    assert variant_count(20_000, 32) == 21_128 > 20_000
+
+
+def test_redis_note_says_whether_every_request_was_an_l2_hit() -> None:
+    hits = {"commands": {"mget": 1000}, "calls": 1000, "keyspace_hits": 1000, "keyspace_misses": 0}
+    assert redis_note(hits, 1000).endswith("every request an L2 hit")
+    misses = {**hits, "keyspace_hits": 990, "keyspace_misses": 10}
+    assert redis_note(misses, 1000).endswith("NOT ALL L2 HITS")
+    writes = {**hits, "commands": {"mget": 1000, "set": 3}, "calls": 1003}
+    assert redis_note(writes, 1000).endswith("NOT ALL L2 HITS")
+
+
+def test_every_baseline_runs_before_what_it_is_compared_with() -> None:
+    order = [scenario.name for scenario in catalog.SCENARIOS]
+    for index, scenario in enumerate(catalog.SCENARIOS):
+        baseline = getattr(scenario, "baseline", None)
+        if baseline is not None and baseline in order:
+            assert order.index(baseline) < index, scenario.name
+        if "gateway-redis" in scenario.needs:
+            assert "redis" in scenario.needs, scenario.name
