@@ -566,3 +566,16 @@ def test_fields_not_asked_for_cost_no_backend_requests(e2e: Stack) -> None:
         }
     }
     assert e2e.stats() == {"GET /api/trips": 1}
+
+
+def test_runaway_queries_are_refused_before_any_backend_call(e2e: Stack) -> None:
+    nested = "trips { items { traveler { %s } } }"
+    deep = "{ me { " + nested % (nested % (nested % (nested % "id"))) + " } }"  # depth 13
+    aliases = (
+        "{ " + " ".join(f"a{n}: topDestinations(limit: 1) {{ code }}" for n in range(40)) + " }"
+    )
+    for query in (deep, aliases):
+        response = e2e.gql("web", query, token=e2e.token("t-1"))
+        assert response.status_code == 200 and "data" not in response.json()
+        assert response.json()["errors"][0]["message"]
+    assert e2e.stats() == {}

@@ -10,6 +10,8 @@ import strawberry
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from strawberry.extensions.max_aliases import create_validator as alias_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.types import ExecutionContext, Info
 
 from gateway.context import RequestContext
@@ -43,11 +45,18 @@ class GatewaySchema(strawberry.Schema):
                 log.error("unexpected error in %s", error.path, exc_info=original)
 
 
+# Built once: rule classes made per request would defeat the validation cache.
+MAX_DEPTH = 10  # the deepest contract query (trip → traveler → trips → items → …) needs ~7
+MAX_ALIASES = 30
+LIMITS = (depth_validator(MAX_DEPTH, None), alias_validator(MAX_ALIASES))
+PROD_RULES = (*LIMITS, NoSchemaIntrospectionCustomRule)
+
+
 def build(query: type[Any], mutation: type[Any], *, introspection: bool) -> strawberry.Schema:
+    rules = list(LIMITS if introspection else PROD_RULES)
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        lambda: AddValidationRules(rules),
     ]
-    if not introspection:
-        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return GatewaySchema(query=query, mutation=mutation, extensions=extensions)
