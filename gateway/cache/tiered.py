@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from gateway.cache.coalesce import Coalescer
 from gateway.cache.entry import Entry
 from gateway.cache.keys import lease_key
 from gateway.cache.l1 import L1Cache
@@ -65,6 +66,7 @@ class TieredCache:
         self._generation_ttl_s = generation_ttl_s
         self._clock = clock
         self._flights: dict[str, asyncio.Future[tuple[bytes, Source]]] = {}
+        self._l2_reads = Coalescer(l2.get_many) if l2 is not None else None
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- plain reads and writes ------------------------------------------------------------
@@ -77,7 +79,7 @@ class TieredCache:
         local = self.l1.get_many(keys)
         hits = {k: Hit(e.value, "L1", True) for k, e in local.items() if e.fresh(now)}
         missing = [k for k in keys if k not in hits]
-        remote = await self.l2.get_many(missing) if self.l2 is not None and missing else {}
+        remote = await self._l2_reads.get_many(missing) if self._l2_reads and missing else {}
         for key in missing:
             best = _best(local.get(key), remote.get(key), now)
             if best is None:

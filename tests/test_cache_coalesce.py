@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from gateway.cache.coalesce import Coalescer
+from gateway.cache.l1 import L1Cache
+from gateway.cache.redis_store import RedisStore
+from gateway.cache.tiered import TieredCache
+from tests.support.redis_server import (
+    RedisServer,
+    redis_server_fixture,  # noqa: F401
+    redis_session_server_fixture,  # noqa: F401
+)
+
+
+async def test_lookups_in_one_loop_turn_share_one_fetch() -> None:
+    calls: list[list[str]] = []
+
+    async def fetch(keys: Sequence[str]) -> dict[str, int]:
+        calls.append(list(keys))
+        return {k: int(k[1:]) for k in keys if k != "x9"}
+
+    coalescer: Coalescer[int] = Coalescer(fetch)
+    answers = await asyncio.gather(
+        coalescer.get_many(["x1", "x2"]),
+        coalescer.get_many(["x2", "x3"]),
+        coalescer.get_many(["x9"]),
+    )
+    assert list(answers) == [{"x1": 1, "x2": 2}, {"x2": 2, "x3": 3}, {}]
+    assert calls == [["x1", "x2", "x3", "x9"]]
+    assert await coalescer.get_many(["x4"]) == {"x4": 4}  # a lone lookup flushes by itself
+    assert len(calls) == 2
+
+
+async def test_a_failed_fetch_fails_every_waiter() -> None:
+    async def fetch(keys: Sequence[str]) -> dict[str, int]:
+        raise RuntimeError("down")
+
+    coalescer: Coalescer[int] = Coalescer(fetch)
+    results = await asyncio.gather(
+        coalescer.get_many(["a"]), coalescer.get_many(["b"]), return_exceptions=True
+    )
+    assert [type(r) for r in results] == [RuntimeError, RuntimeError]
+
+
+@pytest.mark.redis
+async def test_concurrent_misses_in_l1_make_one_mget(redis_server: RedisServer) -> None:
+    store = RedisStore(redis_server.url)
+    writer = TieredCache(L1Cache(), store, write_behind=False)
+    await writer.set_many({f"k{n}": f"v{n}".encode() for n in range(20)}, ttl_s=60, stale_s=0)
+    reader = TieredCache(L1Cache(), store)
+    redis_server.reset_stats()
+    hits = await asyncio.gather(*(reader.get(f"k{n}") for n in range(20)))
+    assert [h.value if h else None for h in hits] == [f"v{n}".encode() for n in range(20)]
+    assert {h.tier for h in hits if h} == {"L2"}
+    assert redis_server.command_calls("mget") == 1
+    await store.aclose()
