@@ -50,6 +50,7 @@ class Runtime:
         on_lambda = "AWS_LAMBDA_FUNCTION_NAME" in (os.environ if env is None else env)
         self.cache = build_cache(self.cache_config, write_behind=not on_lambda)
         self.inflight: InFlight[Entity | None] = InFlight()
+        self.loads: InFlight[bytes] = InFlight()
         self.client = BackendClient(transport=TRANSPORTS[settings.transport])
         self.stats = RouteStats()
         self.shadows = ShadowRunner(self.client, self.stats)
@@ -75,7 +76,7 @@ class Runtime:
         return RequestContext(viewer=Viewer(identity, Loaders(upstream, cache)), cache=cache)
 
     def request_cache(self) -> RequestCache:
-        return RequestCache(self.cache, self.cache_config, self.inflight)
+        return RequestCache(self.cache, self.cache_config, self.inflight, self.loads)
 
     def upstream_for(self, caller: Caller) -> Upstream:
         """One route table for the whole request, however long it takes."""

@@ -19,6 +19,7 @@ class RequestCache:
     cache: TieredCache
     config: CacheConfig
     inflight: InFlight[Entity | None]
+    loads: InFlight[bytes]
     trace: CacheTrace = field(default_factory=CacheTrace)
 
     async def entities(self, kind: str, ids: Sequence[str], fetch: Fetch) -> list[Entity | None]:
@@ -30,9 +31,9 @@ class RequestCache:
     async def value(self, key: str, kind: str, load: Callable[[], Awaitable[bytes]]) -> bytes:
         """One cached value (fx rates, top destinations, a trip-list page), single-flighted."""
         ttl = self.config.ttl(kind)
-        if ttl <= 0:
+        if ttl <= 0:  # not cached, but concurrent requests still share one backend call
             self.trace.record("load")
-            return await load()
+            return await self._shared(key, load)
         value, source = await self.cache.get_or_load(
             key, load, ttl_s=ttl, stale_s=self.config.stale_s, serve_stale_on=(GatewayError,)
         )
@@ -41,6 +42,13 @@ class RequestCache:
         else:
             self.trace.record(source)
         return value
+
+    async def _shared(self, key: str, load: Callable[[], Awaitable[bytes]]) -> bytes:
+        async def fetch(keys: list[str]) -> dict[str, bytes]:
+            return {key: await load()}
+
+        found: dict[str, bytes] = await self.loads.run_many([key], fetch)
+        return found[key]
 
     async def traveler_value(
         self,
