@@ -14,7 +14,6 @@ from strawberry.types.graphql import OperationType
 from gateway import apq
 from gateway.answers import answer_response, dump, public_answer_key
 from gateway.cache.policy import PRIVATE
-from gateway.context import RequestContext
 from gateway.graphql_http import (
     GRAPHQL_RESPONSE,
     JSON,
@@ -138,6 +137,3 @@ def _plain(
     response = Response(content, status_code=status, media_type=media_type, headers=headers)
     response.headers["cache-control"] = PRIVATE.header()
     return response
-
-
-__all__ = ["GraphQLEndpoint", "RequestContext", "incoming"]

@@ -105,7 +105,9 @@ class Passthrough:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         seen = incoming(request)
         path = request.url.path
-        upstream = self.runtime.upstream_for(await self._caller(request.method, path, seen))
+        table = self.runtime.routes.current()
+        caller = await self._caller(table, request.method, path, seen)
+        upstream = self.runtime.upstream_for(caller, table=table)
         decision = upstream.decide(request.method, path)
         client = self.runtime.client
         outgoing = client.client_for(decision.backend.url).build_request(
@@ -147,11 +149,13 @@ class Passthrough:
         answer.raw_headers = [h for h in answer.raw_headers if h[0] != b"content-type"] + headers
         return answer
 
-    async def _caller(self, method: str, path: str, seen: IncomingRequest) -> Caller:
+    async def _caller(
+        self, table: RouteTable, method: str, path: str, seen: IncomingRequest
+    ) -> Caller:
         """Who is asking, as far as routing needs to know: the token is verified only when
         the route's decision depends on it (a traveler-sticky canary, the QA override)."""
         caller = Caller(client_addr=seen.client_addr, headers=seen.headers, cookies=seen.cookies)
-        if not needs_identity(self.runtime.routes.current(), method, path, seen.headers):
+        if not needs_identity(table, method, path, seen.headers):
             return caller
         identity = await identify(seen.authorization, self.runtime.verifier)
         return replace(caller, traveler_id=identity.traveler_id, role=identity.role)

@@ -21,7 +21,7 @@ from gateway.context import RequestContext
 from gateway.loaders import Loaders
 from gateway.routing.reload import RouteTableSource
 from gateway.routing.stats import RouteStats
-from gateway.routing.table import default_table
+from gateway.routing.table import RouteTable, default_table
 from gateway.upstream import Caller, ShadowRunner, Upstream
 from gateway.viewer import Viewer
 
@@ -78,9 +78,9 @@ class Runtime:
     def request_cache(self) -> RequestCache:
         return RequestCache(self.cache, self.cache_config, self.inflight, self.loads)
 
-    def upstream_for(self, caller: Caller) -> Upstream:
+    def upstream_for(self, caller: Caller, *, table: RouteTable | None = None) -> Upstream:
         """One route table for the whole request, however long it takes."""
-        table = self.routes.current()
+        table = table or self.routes.current()
         return Upstream(self.client, table, caller=caller, stats=self.stats, shadows=self.shadows)
 
 

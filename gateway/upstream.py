@@ -51,7 +51,7 @@ class ShadowRunner:
         assert shadow is not None
         try:
             other = await self._client.call_json(shadow, "GET", path, params=params)
-        except (BackendError, Exception) as error:  # a shadow never hurts anyone
+        except Exception as error:  # a shadow never hurts anyone
             log.warning(
                 "shadow %s %s to %s failed: %s", decision.route_key, path, shadow.name, error
             )
@@ -105,10 +105,7 @@ class Upstream:
 
     async def get_raw(self, path: str, params: Mapping[str, str] | None = None) -> bytes:
         """A GET answer's JSON bytes (what the cache stores), shadowed when the route says so."""
-        decision = self.decide("GET", path)
-        raw = await self._call(decision, "GET", path, params=params)
-        if decision.shadow is not None and self._shadows is not None:
-            self._shadows.start(decision, path, params, decode_json(decision.backend, raw))
+        raw, _ = await self._get(path, params)
         return raw
 
     async def get_json(
@@ -118,8 +115,17 @@ class Upstream:
         *,
         parse_float: Callable[[str], Any] | None = None,
     ) -> Any:
-        raw = await self.get_raw(path, params)
-        return decode_json(self.decide("GET", path).backend, raw, parse_float)
+        raw, decision = await self._get(path, params)
+        return decode_json(decision.backend, raw, parse_float)
+
+    async def _get(
+        self, path: str, params: Mapping[str, str] | None
+    ) -> tuple[bytes, RouteDecision]:
+        decision = self.decide("GET", path)
+        raw = await self._call(decision, "GET", path, params=params)
+        if decision.shadow is not None and self._shadows is not None:
+            self._shadows.start(decision, path, params, decode_json(decision.backend, raw))
+        return raw, decision
 
     async def post_json(self, path: str, body: Any) -> Any:
         decision = self.decide("POST", path)
