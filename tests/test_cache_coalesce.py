@@ -58,3 +58,29 @@ async def test_concurrent_misses_in_l1_make_one_mget(redis_server: RedisServer) 
     assert {h.tier for h in hits if h} == {"L2"}
     assert redis_server.command_calls("mget") == 1
     await store.aclose()
+
+
+@pytest.mark.redis
+async def test_two_processes_load_a_cold_batch_once(redis_server: RedisServer) -> None:
+    """Two TieredCaches (separate L1s, as in two processes) race for overlapping keys."""
+    loaded: list[str] = []
+
+    async def load(keys: list[str]) -> dict[str, bytes | None]:
+        loaded.extend(keys)
+        await asyncio.sleep(0.05)  # a backend round trip, so the race really overlaps
+        return {k: None if k == "missing" else k.upper().encode() for k in keys}
+
+    stores = [RedisStore(redis_server.url), RedisStore(redis_server.url)]
+    caches = [TieredCache(L1Cache(), store) for store in stores]
+    first, second = await asyncio.gather(
+        caches[0].load_many(["a", "b", "missing"], load, ttl_s=60, stale_s=0),
+        caches[1].load_many(["b", "c", "missing"], load, ttl_s=60, stale_s=0),
+    )
+    assert first == {"a": b"A", "b": b"B", "missing": None}
+    assert second["b"] == b"B" and second["c"] == b"C" and second["missing"] is None
+    assert sorted(loaded).count("b") == 1 and sorted(loaded).count("a") == 1
+    for cache in caches:
+        await cache.drain()
+    assert (await caches[1].get("a")) is not None  # stored in Redis for everyone
+    for store in stores:
+        await store.aclose()

@@ -307,6 +307,30 @@ def test_fifty_concurrent_cold_requests_make_one_backend_request(c: Cached) -> N
     assert stats["GET /api/hotel-stays"] == 1 and stats["GET /api/travelers"] == 1
 
 
+def test_cold_requests_split_over_two_gateways_reach_the_monolith_once(c: Cached) -> None:
+    trip = c.trip_of("t-19")
+    c.redis.client().flushall()
+
+    async def burst() -> list[httpx.Response]:
+        auth = {"authorization": f"Bearer {c.token('t-19')}"}
+        body = {"query": TRIP, "variables": {"id": trip["id"]}}
+        async with httpx.AsyncClient(timeout=30) as client:
+            return await asyncio.gather(
+                *(
+                    client.post(f"{gateway.url}/graphql/web", json=body, headers=auth)
+                    for _ in range(25)
+                    for gateway in (c.a, c.b)
+                )
+            )
+
+    c.reset()
+    answers = asyncio.run(burst())
+    assert len({a.content for a in answers}) == 1 and "errors" not in answers[0].json()
+    stats = c.stats()  # the Redis lease kept the second process from loading the same keys
+    assert stats["GET /api/trips"] == 1 and stats["GET /api/flights"] == 1
+    assert stats["GET /api/hotel-stays"] == 1 and stats["GET /api/travelers"] == 1
+
+
 def test_no_traveler_ever_receives_another_travelers_data(c: Cached) -> None:
     travelers = [f"t-{n}" for n in range(20, 44)]
     own = {

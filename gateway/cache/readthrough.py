@@ -66,18 +66,24 @@ class EntityReader:
     ) -> dict[str, Entity | None]:
         id_of = {keys[i]: i for i in missing}
 
-        async def from_backend(wanted: list[str]) -> dict[str, Entity | None]:
-            entities = dict(zip(wanted, await fetch([id_of[key] for key in wanted]), strict=True))
-            if self._ttl_s > 0:  # L1 now, before anyone can miss it; Redis below
-                for key, entity in entities.items():
-                    if entity is not None:
-                        self._cache.l1.set(
-                            key, _dump(entity), ttl_s=self._ttl_s, stale_s=self._stale_s
-                        )
-            return entities
+        async def from_backend(wanted: list[str]) -> dict[str, bytes | None]:
+            entities = await fetch([id_of[key] for key in wanted])
+            return {
+                key: None if entity is None else _dump(entity)
+                for key, entity in zip(wanted, entities, strict=True)
+            }
+
+        async def load(wanted: list[str]) -> dict[str, Entity | None]:
+            if self._ttl_s <= 0:
+                values = await from_backend(wanted)
+            else:  # stored in L1 before anyone can miss it, then Redis; leases across processes
+                values = await self._cache.load_many(
+                    wanted, from_backend, ttl_s=self._ttl_s, stale_s=self._stale_s
+                )
+            return {key: None if raw is None else json.loads(raw) for key, raw in values.items()}
 
         try:
-            by_key = await self._inflight.run_many([keys[i] for i in missing], from_backend)
+            by_key = await self._inflight.run_many([keys[i] for i in missing], load)
         except GatewayError as error:
             stale = [hits.get(keys[i]) for i in missing]
             if not stale or any(hit is None for hit in stale):
@@ -85,9 +91,6 @@ class EntityReader:
             trace.served_stale(error.code)
             return {i: json.loads(hit.value) for i, hit in zip(missing, stale, strict=True) if hit}
         trace.record("load")
-        if self._ttl_s > 0:
-            fresh = {key: _dump(value) for key, value in by_key.items() if value is not None}
-            await self._cache.set_many(fresh, ttl_s=self._ttl_s, stale_s=self._stale_s)
         return {i: by_key[keys[i]] for i in missing}
 
 

@@ -196,6 +196,41 @@ class RedisStore:
 
         return await self._call(acquire, True)
 
+    async def acquire_leases(self, keys: Sequence[str], *, ttl_ms: int) -> set[str]:
+        """The leases of `keys` this caller now holds (one pipelined round trip); all of them
+        when Redis can't say, so that nobody waits on a dead Redis."""
+
+        async def acquire(client: Client) -> set[str]:
+            pipe = client.pipeline(transaction=False)
+            for key in keys:
+                pipe.set(key, self._token, nx=True, px=ttl_ms)
+            taken = await pipe.execute()
+            return {key for key, ok in zip(keys, taken, strict=True) if ok}
+
+        return await self._call(acquire, set(keys))
+
+    async def held_leases(self, keys: Sequence[str]) -> set[str]:
+        """Which of these leases someone still holds; none when Redis can't say."""
+
+        async def held(client: Client) -> set[str]:
+            pipe = client.pipeline(transaction=False)
+            for key in keys:
+                pipe.exists(key)
+            counts = await pipe.execute()
+            return {key for key, n in zip(keys, counts, strict=True) if n}
+
+        return await self._call(held, set())
+
+    async def release_leases(self, keys: Sequence[str]) -> None:
+        async def release(client: Client) -> None:
+            pipe = client.pipeline(transaction=False)
+            for key in keys:
+                pipe.eval(_RELEASE_LEASE, 1, key, self._token)
+            await pipe.execute()
+
+        if keys:
+            await self._call(release, None)
+
     async def release_lease(self, key: str) -> None:
         async def release(client: Client) -> None:
             await client.eval(_RELEASE_LEASE, 1, key, self._token)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # redis-py costs ~60 ms to import: only when REDIS_URL is set
 Tier = Literal["L1", "L2"]
 Source = Literal["L1", "L2", "load", "stale"]
 Loader = Callable[[], Awaitable[bytes]]
+BatchLoader = Callable[[list[str]], Awaitable[dict[str, bytes | None]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +217,76 @@ class TieredCache:
             del self._flights[key]
         if not flight.cancelled():
             flight.exception()  # mark it retrieved even if every waiter went away
+
+    # -- batches, across processes ------------------------------------------------------
+
+    async def load_many(
+        self,
+        keys: Sequence[str],
+        load: BatchLoader,
+        *,
+        ttl_s: float,
+        stale_s: float,
+    ) -> dict[str, bytes | None]:
+        """Values for `keys` (None: the backend doesn't know it), loaded once across processes.
+
+        The caller has already missed both tiers and holds this process's flight for every
+        key. With Redis, it takes the keys' leases in one round trip; keys whose lease another
+        process holds are awaited in Redis (briefly), the rest are loaded here, stored (L1 at
+        once, Redis then), and their leases released.
+        """
+        if self.l2 is None:
+            values = await load(list(keys))
+            self._remember(values, ttl_s, stale_s)
+            return values
+        leases = {lease_key(key): key for key in keys}
+        mine = await self.l2.acquire_leases(list(leases), ttl_ms=self._lease_ttl_ms)
+        theirs = [key for lease, key in leases.items() if lease not in mine]
+        found = await self._await_others(theirs) if theirs else {}
+        rest = [key for key in keys if key not in found]
+        try:
+            values = await load(rest) if rest else {}
+        except BaseException:
+            await self.l2.release_leases(list(mine))
+            raise
+        self._remember(values, ttl_s, stale_s)
+        await self._write(self._put_and_release_many(values, ttl_s, stale_s, list(mine)))
+        return {**found, **values}
+
+    def _remember(self, values: Mapping[str, bytes | None], ttl_s: float, stale_s: float) -> None:
+        for key, value in values.items():
+            if value is not None:
+                self.l1.set(key, value, ttl_s=ttl_s, stale_s=stale_s)
+
+    async def _await_others(self, keys: list[str]) -> dict[str, bytes | None]:
+        """Fresh values another process is loading, as they land in Redis (within the wait)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._lease_wait_s
+        found: dict[str, bytes | None] = {}
+        waiting = list(keys)
+        while waiting and loop.time() < deadline:
+            await asyncio.sleep(self._lease_poll_s)
+            hits = await self.get_many(waiting)
+            found.update({key: hit.value for key, hit in hits.items() if hit.fresh})
+            waiting = [key for key in waiting if key not in found]
+            if waiting and self.l2 is not None:  # a released lease with no value: unknown id
+                held = await self.l2.held_leases([lease_key(key) for key in waiting])
+                waiting = [key for key in waiting if lease_key(key) in held]
+        return found
+
+    async def _put_and_release_many(
+        self, values: Mapping[str, bytes | None], ttl_s: float, stale_s: float, leases: list[str]
+    ) -> None:
+        assert self.l2 is not None
+        now = self._clock()
+        entries = {
+            key: Entry.create(value, now=now, ttl_s=ttl_s, stale_s=stale_s)
+            for key, value in values.items()
+            if value is not None
+        }
+        if entries:
+            await self.l2.put_many(entries)
+        await self.l2.release_leases(leases)
 
     # -- background writes ---------------------------------------------------------------
 
