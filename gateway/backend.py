@@ -135,18 +135,6 @@ class BackendClient:
             raise _rejection(backend, response.status_code, _decode(backend, response.content))
         return response.content
 
-    async def call_json(
-        self,
-        backend: BackendTarget,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        json_body: Any = None,
-    ) -> Any:
-        raw = await self.call_raw(backend, method, path, params=params, json_body=json_body)
-        return decode_json(backend, raw)
-
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
         for client in clients:

@@ -50,7 +50,9 @@ class ShadowRunner:
         shadow = decision.shadow
         assert shadow is not None
         try:
-            other = await self._client.call_json(shadow, "GET", path, params=params)
+            other = decode_json(
+                shadow, await self._client.call_raw(shadow, "GET", path, params=params)
+            )
         except Exception as error:  # a shadow never hurts anyone
             log.warning(
                 "shadow %s %s to %s failed: %s", decision.route_key, path, shadow.name, error
