@@ -1,7 +1,8 @@
 """How long each kind of data may be cached, and the process's one `TieredCache`.
 
 TTLs come from the environment (`CACHE_TTL_<KIND>` in seconds, 0 = never cache), with
-defaults: reference data for minutes, bookings for tens of seconds, trips shorter.
+defaults: reference data for minutes, bookings for tens of seconds, trips shorter. The L1's
+bounds: `CACHE_L1_ENTRIES` (20,000) and `CACHE_L1_BYTES` (64 MiB).
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class CacheConfig:
         return cls(
             ttls=ttls,
             stale_s=_seconds(env, "CACHE_STALE_S", 600),
+            l1_entries=max(1, _seconds(env, "CACHE_L1_ENTRIES", 20_000)),
+            l1_bytes=max(1, _seconds(env, "CACHE_L1_BYTES", 64 * 2**20)),
             redis_url=env.get("REDIS_URL") or None,
             redis_cluster=env.get("REDIS_CLUSTER", "0") in ("1", "true", "yes"),
             redis_timeout_s=_seconds(env, "REDIS_TIMEOUT_MS", 50) / 1000,
