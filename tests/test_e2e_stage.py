@@ -84,3 +84,23 @@ def _drive(run: subprocess.Popen[str], ports: dict[str, int]) -> None:
     finally:
         if run.poll() is None:
             run.kill()
+
+
+def test_a_broken_routes_file_stops_start_up_with_a_clear_message(tmp_path: Path) -> None:
+    routes = tmp_path / "routes.yaml"
+    routes.write_text(
+        "version: 1\nbackends:\n  legacy: {url: 'http://127.0.0.1:1', timeout_ms: 3000}\n"
+        "default: legacy\nroutes:\n  - {path: /api/trips/**, target: nowhere}\n",
+        encoding="utf-8",
+    )
+    env = {"PATH": "/usr/bin:/bin", "ROUTES_FILE": str(routes), "LEGACY_URL": "http://127.0.0.1:1"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import gateway.app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert f"{routes}:6: routes[0]" in done.stderr and "nowhere" in done.stderr
