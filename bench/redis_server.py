@@ -14,7 +14,7 @@ from typing import Any
 
 import redis
 
-from tests.support.processes import free_port
+from tests.support.processes import free_port, stop_process
 
 INSTALL_HINT = "apt-get install -y redis-server   (Debian's package; the L2 scenarios need it)"
 # Commands the harness itself sends while counting (a new connection says HELLO first);
@@ -34,13 +34,7 @@ class RedisProcess:
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=10)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 def start_redis(workdir: Path, *, timeout_s: float = 10) -> RedisProcess:

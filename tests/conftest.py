@@ -23,7 +23,7 @@ class Stack:
     gateway: Service
 
     def token(self, traveler_id: str, role: str = "traveler") -> str:
-        return issue_dev_token(traveler_id, role=role, secret=SECRET)  # type: ignore[arg-type]
+        return dev_token(traveler_id, role)
 
     def gql(
         self,
@@ -58,6 +58,11 @@ class Stack:
 
     def fault(self, **fault: Any) -> None:
         httpx.post(f"{self.legacy.url}/_stub/faults", json=fault).raise_for_status()
+
+
+def dev_token(traveler_id: str, role: str = "traveler") -> str:
+    """A token the e2e gateways accept (they share SECRET)."""
+    return issue_dev_token(traveler_id, role=role, secret=SECRET)  # type: ignore[arg-type]
 
 
 # Batching is asserted on a gateway that caches nothing, so every request reaches the stub.

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import SECRET, gateway_env
+from tests.conftest import dev_token, gateway_env
 from tests.support.processes import Service, start_uvicorn, write_routes
 from tests.support.redis_server import RedisServer
 
@@ -37,9 +37,7 @@ class Cached:
     b: Service
 
     def token(self, traveler: str, role: str = "traveler") -> str:
-        from gateway.auth import issue_dev_token
-
-        return issue_dev_token(traveler, role=role, secret=SECRET)  # type: ignore[arg-type]
+        return dev_token(traveler, role)
 
     def post(
         self,

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import NO_CACHE, SECRET, gateway_env
+from tests.conftest import NO_CACHE, dev_token, gateway_env
 from tests.support.processes import ROOT, Service, start_uvicorn
 
 pytestmark = pytest.mark.e2e
@@ -71,9 +71,7 @@ class Routing:
             httpx.post(f"{service.url}/_stub/reset").raise_for_status()
 
     def token(self, traveler: str, role: str = "traveler") -> str:
-        from gateway.auth import issue_dev_token
-
-        return issue_dev_token(traveler, role=role, secret=SECRET)  # type: ignore[arg-type]
+        return dev_token(traveler, role)
 
     def get(self, path: str, *, traveler: str | None = None, **headers: str) -> httpx.Response:
         if traveler:
