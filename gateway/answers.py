@@ -6,28 +6,26 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from starlette.responses import Response
 
+from gateway.asgi import ASGIApp, Message, Receive, Scope, Send
 from gateway.cache.keys import answer_key, query_hash
 from gateway.cache.policy import CachePolicy, etag_for, if_none_match
 from gateway.cache.tiered import TieredCache
 from gateway.graphql_http import (
+    JSON,
     GraphQLParams,
     RequestProblem,
     negotiate,
     params_from_get,
     params_from_post,
 )
+from gateway.http_body import BodyTooLarge, ClientGone, declared_length, read_body
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 SCHEMAS = Path(__file__).parent / "schemas"
 
 
@@ -93,21 +91,36 @@ class PublicAnswerCache:
         cache: TieredCache,
         policy: Callable[[], CachePolicy],
         paths: Mapping[str, str],
+        max_body_bytes: int,
     ) -> None:
         self.app = app
         self.cache = cache
         self.policy = policy
         self.paths = paths  # "/graphql/web" → "web"
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         schema = self.paths.get(scope.get("path", "")) if scope["type"] == "http" else None
         if schema is None or scope["method"] not in ("GET", "POST"):
             return await self.app(scope, receive, send)
-        body = await _read_body(receive) if scope["method"] == "POST" else b""
+        try:
+            body = await self._body(scope, receive)
+        except BodyTooLarge as error:
+            return await _too_large(error)(scope, receive, send)
+        except ClientGone:
+            return None
         response = await self._hit(scope, schema, body)
         if response is not None:
             return await response(scope, receive, send)
         await self.app(scope, _replay(body, receive), send)
+
+    async def _body(self, scope: Scope, receive: Receive) -> bytes:
+        """The POST body, refused past the cap before it is all read (GET has none)."""
+        if scope["method"] != "POST":
+            return b""
+        length = dict(scope["headers"]).get(b"content-length")
+        declared_length(length.decode("latin-1") if length else None, limit=self.max_body_bytes)
+        return await read_body(receive, limit=self.max_body_bytes)
 
     async def _hit(self, scope: Scope, schema: str, body: bytes) -> Response | None:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
@@ -139,13 +152,10 @@ def _params(scope: Scope, body: bytes, content_type: str | None) -> GraphQLParam
     return params_from_post(body, content_type)
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            return b"".join(chunks)
+def _too_large(error: BodyTooLarge) -> Response:
+    body = {"errors": [{"message": str(error), "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]}
+    headers = {"cache-control": "private, no-store"}
+    return Response(dump(body), status_code=413, media_type=JSON, headers=headers)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

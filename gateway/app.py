@@ -14,12 +14,10 @@ from gateway.collector import settle_after_startup
 from gateway.config import Settings
 from gateway.graphql_endpoint import GraphQLEndpoint
 from gateway.invalidation import FeedFollower
-from gateway.passthrough import Passthrough
+from gateway.passthrough import PassthroughMiddleware
 from gateway.runtime import Runtime
 from gateway.schemas.mobile import build_mobile_schema
 from gateway.schemas.web import build_web_schema
-
-PASSTHROUGH_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -59,8 +57,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def route_stats(request: Request) -> JSONResponse:
         return JSONResponse({"health": runtime.routes.health(), "stats": runtime.stats.snapshot()})
 
-    passthrough = Passthrough(runtime)
-    app.add_route("/api/{rest:path}", passthrough.handle, methods=list(PASSTHROUGH_METHODS))
     app.add_route("/healthz", health, methods=["GET"])
     app.add_route("/_gateway/routes", route_stats, methods=["GET"])
     app.add_middleware(
@@ -68,7 +64,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cache=runtime.cache,
         policy=runtime.cache_config.answer_policy,
         paths={"/graphql/web": "web", "/graphql/mobile": "mobile"},
+        max_body_bytes=settings.max_body_bytes,
     )
+    # Outermost: /api/... is answered before the answer cache and FastAPI's router.
+    app.add_middleware(PassthroughMiddleware, runtime=runtime)
     return app
 
 

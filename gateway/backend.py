@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -111,12 +111,20 @@ class BackendClient:
         *,
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Any = None,
+        content: Any = None,
     ) -> httpx.Request:
+        """`path` may carry a query string; `content` is bytes or an async iterator of them."""
         timeout = httpx.Timeout(backend.timeout_s)
         client = self.client_for(backend.url)
         return client.build_request(
-            method, path, params=params, json=json_body, headers=headers, timeout=timeout
+            method,
+            path,
+            params=params,
+            json=json_body,
+            content=content,
+            headers=headers,
+            timeout=timeout,
         )
 
     async def call_raw(
@@ -134,6 +142,18 @@ class BackendClient:
         if response.status_code >= 400:
             raise _rejection(backend, response.status_code, _decode(backend, response.content))
         return response.content
+
+    async def read_stream(
+        self, backend: BackendTarget, response: httpx.Response
+    ) -> AsyncIterator[bytes]:
+        """An answer's body as it arrives; a backend dying half-way is BackendUnavailable."""
+        try:
+            async for chunk in response.aiter_raw():
+                yield chunk
+        except httpx.HTTPError:
+            raise BackendUnavailable(backend=backend.name) from None
+        finally:
+            await response.aclose()
 
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}

@@ -10,6 +10,7 @@ from typing import Literal
 Stage = Literal["dev", "prod"]
 Transport = Literal["aiohttp", "httpcore"]
 
+DEFAULT_MAX_BODY_BYTES = 2**20  # 1 MiB, for GraphQL and the REST passthrough alike
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
 
 
@@ -32,6 +33,7 @@ class Settings:
     redis_url: str | None = None
     redis_cluster: bool = False
     events_feed_url: str | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     @property
     def dev(self) -> bool:
@@ -61,6 +63,7 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             redis_cluster=env.get("REDIS_CLUSTER", "0") in ("1", "true", "yes"),
             events_feed_url=env.get("EVENTS_FEED_URL") or None,
+            max_body_bytes=_bytes(env, "GATEWAY_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
         )
 
 
@@ -80,3 +83,10 @@ def _seconds(env: Mapping[str, str], name: str, default_ms: int) -> float:
     if not 0 < ms < 29_000:
         raise SettingsError(f"{name}={ms} must be between 1 and 28999 ms")
     return ms / 1000
+
+
+def _bytes(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name) or str(default)
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name}={raw!r} must be a whole number of bytes, at least 1")
+    return int(raw)

@@ -37,6 +37,7 @@ class Unauthenticated(GatewayError):
     def __init__(self, reason: str | None = None) -> None:
         detail = f" ({reason})" if reason else ""
         super().__init__(f"A valid bearer token is required{detail}.")
+        self.reason = reason
 
 
 class Forbidden(GatewayError):

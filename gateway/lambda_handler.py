@@ -12,16 +12,31 @@ created lazily instead and live as long as the warm container. GraphQL answers t
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
 from gateway.app import app
 from gateway.events_handler import handle as events
 
-handler = Mangum(
+# How long an invocation may wait, after its answer, for shadow comparisons to finish before
+# the container freezes; the rest are cancelled and counted as cut off.
+SHADOW_BUDGET_S = 0.05
+
+_mangum = Mangum(
     app,
     lifespan="off",
     text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, "application/graphql-response+json"],
 )
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    answer: dict[str, Any] = _mangum(event, context)
+    # Mangum ran the invocation on this loop; shadows it started finish or are cut off now.
+    asyncio.get_event_loop().run_until_complete(app.state.runtime.shadows.settle(SHADOW_BUDGET_S))
+    return answer
+
 
 __all__ = ["events", "handler"]

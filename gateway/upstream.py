@@ -34,33 +34,68 @@ class Caller:
 
 
 class ShadowRunner:
-    """Runs shadow comparisons in the background: the client never waits for them."""
+    """Runs shadow comparisons off the request's path: the client never waits for them.
 
-    def __init__(self, client: BackendClient, stats: RouteStats) -> None:
+    Bounded: at most `max_pending` comparisons at once (more are dropped and counted), and a
+    primary answer over `max_body` bytes is not compared (counted as too large). On Lambda
+    the container freezes once the answer is returned, so the handler calls `settle(budget)`
+    after each invocation: what has not finished by then is cancelled and counted as cut
+    off, never as a mismatch.
+    """
+
+    def __init__(
+        self,
+        client: BackendClient,
+        stats: RouteStats,
+        *,
+        max_pending: int = 64,
+        max_body: int = 256 * 1024,
+    ) -> None:
         self._client = client
         self._stats = stats
+        self.max_pending = max_pending
+        self.max_body = max_body
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def start(self, decision: RouteDecision, path: str, params: Any, primary: Any) -> None:
+    @property
+    def pending(self) -> int:
+        return len(self._tasks)
+
+    def start(self, decision: RouteDecision, path: str, params: Any, primary: bytes) -> None:
+        if len(primary) > self.max_body:
+            self.skip(decision, outcome="too_large")
+            return
+        if len(self._tasks) >= self.max_pending:
+            self.skip(decision, outcome="dropped")
+            return
         task = asyncio.ensure_future(self._compare(decision, path, params, primary))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _compare(self, decision: RouteDecision, path: str, params: Any, primary: Any) -> None:
+    def skip(self, decision: RouteDecision, *, outcome: str) -> None:
+        self._stats.record_shadow(decision.route_key, outcome=outcome)
+
+    async def _compare(
+        self, decision: RouteDecision, path: str, params: Any, primary_raw: bytes
+    ) -> None:
         shadow = decision.shadow
         assert shadow is not None
         try:
+            primary = decode_json(decision.backend, primary_raw)
             other = decode_json(
                 shadow, await self._client.call_raw(shadow, "GET", path, params=params)
             )
+        except asyncio.CancelledError:
+            self._stats.record_shadow(decision.route_key, outcome="cut_off")
+            raise
         except Exception as error:  # a shadow never hurts anyone
             log.warning(
                 "shadow %s %s to %s failed: %s", decision.route_key, path, shadow.name, error
             )
-            self._stats.record_shadow(decision.route_key, matched=False)
+            self._stats.record_shadow(decision.route_key, outcome="mismatch")
             return
         differing = diff_paths(primary, other, ignore=decision.shadow_ignore)
-        self._stats.record_shadow(decision.route_key, matched=not differing)
+        self._stats.record_shadow(decision.route_key, outcome="mismatch" if differing else "match")
         if differing:
             log.warning(
                 "shadow mismatch on %s %s (%s vs %s): %s",
@@ -70,6 +105,16 @@ class ShadowRunner:
                 shadow.name,
                 ", ".join(differing[:20]),
             )
+
+    async def settle(self, budget_s: float) -> None:
+        """Wait up to `budget_s` for running comparisons, then cancel the rest."""
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(list(self._tasks), timeout=budget_s)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.gather(*late, return_exceptions=True)
 
     async def drain(self) -> None:
         while self._tasks:
@@ -126,7 +171,7 @@ class Upstream:
         decision = self.decide("GET", path)
         raw = await self._call(decision, "GET", path, params=params)
         if decision.shadow is not None and self._shadows is not None:
-            self._shadows.start(decision, path, params, decode_json(decision.backend, raw))
+            self._shadows.start(decision, path, params, raw)
         return raw, decision
 
     async def post_json(self, path: str, body: Any) -> Any:

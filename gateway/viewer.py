@@ -17,10 +17,11 @@ from typing import Any
 
 from gateway import access
 from gateway.auth import Identity
-from gateway.cache.keys import entity_key, traveler_generation_key
+from gateway.cache.keys import entity_key
 from gateway.errors import BackendRejected, NotFound, rejection_to_error
 from gateway.loaders import Entity, Loaders
 from gateway.money import total_minor
+from gateway.owners import Owners, forget_trip
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ class Viewer:
         access.require_signed_in(self.identity)
         trip = await self.loaders.load("trip", trip_id)
         if trip is not None:
-            access.check_traveler(self.identity, trip["traveler_id"])
+            access.check_traveler(self.identity, trip["traveler_id"], what=f"trip {trip_id}")
         return trip
 
     async def trips_of(
@@ -121,7 +122,7 @@ class Viewer:
     async def book_trip(self, booking: Mapping[str, Any]) -> Entity:
         self._private()
         self.loaders.cache.trace.mutation = True
-        access.check_traveler(self.identity, booking["traveler_id"])
+        await Owners(self.loaders).check_new_trip(self.identity, booking)
         return await self._change("/api/trips", dict(booking))
 
     async def cancel_trip(self, trip_id: str) -> Entity:
@@ -135,11 +136,7 @@ class Viewer:
             trip: Entity = await self.loaders.upstream.post_json(path, body)
         except BackendRejected as rejection:
             raise rejection_to_error(rejection) from None
-        # Before answering, so the same user's next read sees the change.
-        await self.loaders.cache.cache.invalidate(
-            [entity_key("trip", trip["id"])],
-            generations=[traveler_generation_key(trip["traveler_id"])],
-        )
+        await forget_trip(self.loaders.cache.cache, trip)
         self.loaders.entity("trip").clear(trip["id"])
         self.loaders.prime("trip", trip)
         return trip

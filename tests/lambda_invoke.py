@@ -46,7 +46,7 @@ def main() -> None:
     runtime = app.state.runtime
     answers = []
     for _ in range(2):
-        response = handler(event_for(template, query, token), Context())  # type: ignore[arg-type]
+        response = handler(event_for(template, query, token), Context())
         assert not response.get("isBase64Encoded"), "a JSON answer must travel as text"
         answers.append({"status": response["statusCode"], "body": json.loads(response["body"])})
     l2 = runtime.cache.l2

@@ -74,8 +74,9 @@ class Routing:
         return dev_token(traveler, role)
 
     def get(self, path: str, *, traveler: str | None = None, **headers: str) -> httpx.Response:
-        if traveler:
-            headers["authorization"] = f"Bearer {self.token(traveler)}"
+        """As `traveler`, else as an agent (who may read everything: access is not tested here)."""
+        token = self.token(traveler) if traveler else self.token("qa-1", "agent")
+        headers["authorization"] = f"Bearer {token}"
         return httpx.get(f"{self.gateway.url}{path}", headers=headers, timeout=10)
 
 
@@ -149,8 +150,8 @@ def test_sticky_canary_moves_a_growing_fixed_set_of_travelers(r: Routing) -> Non
     travelers = [f"t-{n}" for n in range(1, 301)]
     moved: dict[int, set[str]] = {}
     for percent in (0, 10, 25, 100):
-        r.write(
-            "  - path: /api/flights/{id}\n    target: legacy\n"
+        r.write(  # any signed-in traveler may read fl-1 here: routing is under test
+            "  - path: /api/flights/{id}\n    target: legacy\n    access: signed-in\n"
             f"    canary: {{target: flights, percent: {percent}, sticky: traveler}}\n"
         )
         moved[percent] = {t for t in travelers if answered_by_flights(r, t)}
@@ -164,7 +165,7 @@ def test_sticky_canary_moves_a_growing_fixed_set_of_travelers(r: Routing) -> Non
 
 def test_route_target_override_is_for_agents_only(r: Routing) -> None:
     patch_flight(r.flights, "fl-1", seat="CANARY")
-    r.write("  - {path: /api/flights/**, target: legacy}\n")
+    r.write("  - {path: /api/flights/**, target: legacy, access: signed-in}\n")
     as_traveler = r.get("/api/flights/fl-1", traveler="t-1", **{"x-route-target": "flights"})
     as_agent = httpx.get(
         f"{r.gateway.url}/api/flights/fl-1",
@@ -207,7 +208,8 @@ def test_shadow_counts_a_mismatch_and_never_changes_the_answer(r: Routing) -> No
     assert r.stats(r.flights) == {"GET /api/flights/{id}": 2}
 
     httpx.post(f"{r.flights.url}/_stub/faults", json={"path_prefix": "/api/flights", "hang": True})
-    answer = httpx.get(f"{r.gateway.url}/api/flights/fl-4", timeout=1.0)  # < the shadow's 1.5 s
+    agent = {"authorization": f"Bearer {r.token('qa-1', 'agent')}"}
+    answer = httpx.get(f"{r.gateway.url}/api/flights/fl-4", headers=agent, timeout=1.0)
     assert answer.status_code == 200 and answer.json()["id"] == "fl-4"
 
 
@@ -240,7 +242,8 @@ def test_passthrough_passes_statuses_and_bodies_unchanged(r: Routing) -> None:
         "hotel_stay_ids": [],
         "car_rental_ids": [],
     }
-    created = httpx.post(f"{r.gateway.url}/api/trips", json=body)
+    agent = {"authorization": f"Bearer {r.token('qa-1', 'agent')}"}
+    created = httpx.post(f"{r.gateway.url}/api/trips", json=body, headers=agent)
     assert created.status_code == 201
     assert {k: created.json()[k] for k in ("traveler_id", "title", "status")} == {
         "traveler_id": "t-9",
@@ -256,7 +259,7 @@ def test_passthrough_passes_statuses_and_bodies_unchanged(r: Routing) -> None:
 
 def test_a_hanging_backend_answers_504_within_its_timeout(r: Routing) -> None:
     httpx.post(f"{r.legacy.url}/_stub/faults", json={"path_prefix": "/api/trips", "hang": True})
-    answer = httpx.get(f"{r.gateway.url}/api/trips/trip-1", timeout=10)
+    answer = r.get("/api/trips/trip-1")
     assert answer.status_code == 504
     assert answer.json()["error"] == "gateway_timeout"
     assert "127.0.0.1" not in answer.text and "Traceback" not in answer.text

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from gateway.passthrough import forward_headers, response_headers
+from gateway.passthrough.headers import forward_headers, response_headers
 
 
 def test_forward_headers_drops_hop_by_hop_and_extends_the_forwarded_chain() -> None:
@@ -32,44 +32,36 @@ def test_forward_headers_without_a_client_address_or_chain() -> None:
     ]
 
 
-def test_response_headers_keep_repeated_ones_and_drop_hop_by_hop() -> None:
-    backend = [
-        ("Content-Type", "application/json"),
-        ("Set-Cookie", "a=1"),
-        ("Set-Cookie", "b=2"),
-        ("Connection", "close"),
-        ("Transfer-Encoding", "chunked"),
-        ("Content-Length", "9"),
-    ]
-    assert response_headers(backend) == [
+BACKEND_ANSWER = [
+    ("Content-Type", "application/json"),
+    ("Set-Cookie", "a=1"),
+    ("Set-Cookie", "b=2"),
+    ("Connection", "close"),
+    ("Transfer-Encoding", "chunked"),
+    ("Content-Length", "9"),
+    ("Date", "Mon, 30 Nov 2026 04:00:00 GMT"),
+    ("Server", "uvicorn"),
+    ("Cache-Control", "public, max-age=60"),
+]
+
+
+def test_private_answers_keep_repeated_headers_and_drop_hop_by_hop_date_server_and_caching() -> (
+    None
+):
+    assert response_headers(BACKEND_ANSWER, public=False, request_id="r-1") == [
         (b"content-type", b"application/json"),
         (b"set-cookie", b"a=1"),
         (b"set-cookie", b"b=2"),
+        (b"cache-control", b"private, no-store"),
+        (b"x-request-id", b"r-1"),
     ]
 
 
-def test_the_token_is_verified_only_when_routing_depends_on_it() -> None:
-    from gateway.passthrough import needs_identity
-    from gateway.routing.table import parse_table
-
-    table = parse_table(
-        """version: 1
-backends:
-  legacy: {url: "http://legacy", timeout_ms: 1000}
-  flights: {url: "http://flights", timeout_ms: 1000}
-default: legacy
-routes:
-  - path: /api/flights/{id}
-    target: legacy
-    canary: {target: flights, percent: 10, sticky: traveler}
-  - path: /api/flights
-    target: legacy
-    canary: {target: flights, percent: 10, sticky: random}
-""",
-        source="test.yaml",
-        env={},
-    )
-    assert needs_identity(table, "GET", "/api/flights/fl-1", {}) is True
-    assert needs_identity(table, "GET", "/api/flights", {}) is False
-    assert needs_identity(table, "GET", "/api/trips/trip-1", {}) is False
-    assert needs_identity(table, "GET", "/api/trips/trip-1", {"x-route-target": "flights"}) is True
+def test_public_answers_keep_the_backends_cache_control() -> None:
+    assert response_headers(BACKEND_ANSWER, public=True, request_id="r-2") == [
+        (b"content-type", b"application/json"),
+        (b"set-cookie", b"a=1"),
+        (b"set-cookie", b"b=2"),
+        (b"cache-control", b"public, max-age=60"),
+        (b"x-request-id", b"r-2"),
+    ]

@@ -10,10 +10,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
+import httpx
 import pytest
 
 from gateway.routing.cli import main
-from gateway.routing.table import load_table
+from gateway.routing.document import expand_text
+from gateway.routing.table import load_table, parse_table
+from tests.conftest import Stack
 
 REPO = Path(__file__).resolve().parent.parent
 ENV = {"LEGACY_URL": "http://legacy:8000", "FLIGHTS_URL": "http://flights:8001"}
@@ -21,7 +24,8 @@ RUN_MAIN = "import sys; from gateway.routing.cli import main; sys.exit(main(sys.
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in ENV and "proxy" not in k.lower()}
+    unset = {*ENV, "LEGACY_PORT", "FLIGHTS_PORT"}  # a fresh shell, whatever make exported
+    clean = {k: v for k, v in os.environ.items() if k not in unset and "proxy" not in k.lower()}
     return subprocess.run(
         [sys.executable, "-c", RUN_MAIN, *args],
         cwd=REPO,
@@ -37,12 +41,28 @@ def routes_file() -> Path:
     return REPO / "routes.yaml"
 
 
+def small_routes(directory: Path, *, fx: str = "", default: str = "legacy") -> Path:
+    """A routes file of its own (no routes: nothing for access checks to report)."""
+    path = directory / "routes.yaml"
+    path.write_text(
+        "version: 1\n"
+        "backends:\n"
+        '  legacy: {url: "${LEGACY_URL}", timeout_ms: 3000}\n'
+        '  flights: {url: "${FLIGHTS_URL}", timeout_ms: 2000}\n'
+        f"{fx}"
+        f"default: {default}\n"
+        "routes: []\n",
+        encoding="utf-8",
+    )
+    return path
+
+
 def test_check_accepts_the_committed_file(routes_file: Path) -> None:
     result = run("check", str(routes_file))
     version = load_table(routes_file, env=ENV).version
     assert (result.returncode, result.stdout, result.stderr) == (
         0,
-        f"ok: 2 routes, version {version}\n",
+        f"ok: 15 routes, version {version}\n",
         "",
     )
 
@@ -70,22 +90,13 @@ def test_check_lists_every_problem_and_exits_1(tmp_path: Path) -> None:
     ]
 
 
-def test_check_treats_an_unset_variable_as_a_problem(routes_file: Path) -> None:
-    result = run("check", str(routes_file), env={"LEGACY_URL": "http://legacy"})
+def test_check_treats_an_unset_variable_as_a_problem(tmp_path: Path) -> None:
+    routes = small_routes(tmp_path, fx='  fx: {url: "${FX_URL}", timeout_ms: 1000}\n')
+    result = run("check", str(routes))
     assert result.returncode == 1
-    assert "backends.flights: url uses ${FLIGHTS_URL}, which is not set" in result.stderr
-    fixed = run("check", str(routes_file), "--env", "FLIGHTS_URL=http://f", env={})
-    assert fixed.returncode == 1  # LEGACY_URL is still unset
-    both = run(
-        "check",
-        str(routes_file),
-        "--env",
-        "FLIGHTS_URL=http://f",
-        "--env",
-        "LEGACY_URL=http://l",
-        env={},
-    )
-    assert both.returncode == 0, both.stderr
+    assert "backends.fx: url uses ${FX_URL}, which is not set" in result.stderr
+    fixed = run("check", str(routes), "--env", "FX_URL=http://fx")
+    assert fixed.returncode == 0, fixed.stderr
 
 
 def test_check_of_a_missing_file_exits_2(tmp_path: Path) -> None:
@@ -117,7 +128,7 @@ def test_explain_says_which_rule_decided_and_why(routes_file: Path) -> None:
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [
         "GET /api/flights?ids=fl-1 → legacy (http://legacy:8000, timeout 3 s)",
-        f"rule:   routes[1] GET /api/flights ({routes_file}:34)",
+        f"rule:   routes[1] GET /api/flights ({routes_file}:44)",
         "why:    route routes[1] GET /api/flights: canary 25% (traveler bucket 58 ≥ 25, stays) "
         "→ legacy; shadow 100% → flights",
         "shadow: flights (http://flights:8001), ignoring $.updated_at",
@@ -140,10 +151,10 @@ def test_explain_with_override_headers_cookies_and_client(routes_file: Path) -> 
         "bucket 58 ≥ 25, stays) → legacy; shadow 100% → flights; "
         "X-Route-Target ignored (role traveler is not agent)"
     )
-    default = run("explain", "POST", "/api/trips", "--file", str(routes_file), "--cookie", "a=b")
+    default = run("explain", "POST", "/api/bookings", "--file", str(routes_file), "--cookie", "a=b")
     assert default.stdout.splitlines()[1:3] == [
         "rule:   default (no route matches)",
-        "why:    no route matches POST /api/trips: default → legacy",
+        "why:    no route matches POST /api/bookings: default → legacy",
     ]
 
 
@@ -165,7 +176,7 @@ def test_status_shows_the_ledger(routes_file: Path) -> None:
         "GET     /api/flights               canary 25%  legacy   "
         "routes[1]; canary 25% → flights (traveler); shadow 100% → flights"
     )
-    assert lines[1].split() == ["GET", "/api/travelers/{id}", "legacy", "legacy", "default"]
+    assert lines[1].split() == ["GET", "/api/travelers/{id}", "legacy", "legacy", "routes[2]"]
     assert lines[-1] == f"{routes_file}: version {version}"
 
 
@@ -288,4 +299,148 @@ def test_python_dash_m_gateway_routing_runs_the_cli(routes_file: Path) -> None:
         timeout=30,
     )
     assert result.returncode == 0
-    assert result.stdout.startswith("ok: 2 routes, version ")
+    assert result.stdout.startswith("ok: 15 routes, version ")
+
+
+# A fresh shell: LEGACY_URL and FLIGHTS_URL default to make run's local stack.
+MAKE_RUN_NOTE = (
+    "note: not set, so using make run's "
+    "LEGACY_URL=http://127.0.0.1:8001, FLIGHTS_URL=http://127.0.0.1:8002\n"
+)
+
+
+def test_a_fresh_shell_gets_make_runs_backends(tmp_path: Path) -> None:
+    routes = small_routes(tmp_path)
+    local = {"LEGACY_URL": "http://127.0.0.1:8001", "FLIGHTS_URL": "http://127.0.0.1:8002"}
+    version = load_table(routes, env=local).version
+    check = run("check", str(routes), env={})
+    assert (check.returncode, check.stdout, check.stderr) == (
+        0,
+        f"ok: 0 routes, version {version}\n",
+        MAKE_RUN_NOTE,
+    )
+    explain = run("explain", "GET", "/api/fx", "--file", str(routes), env={})
+    assert explain.stdout.splitlines()[0] == (
+        "GET /api/fx → legacy (http://127.0.0.1:8001, timeout 3 s)"
+    )
+    status = run("status", "--file", str(routes), env={})
+    assert (status.returncode, status.stderr) == (0, MAKE_RUN_NOTE)
+
+
+def test_the_defaults_follow_the_port_variables_and_yield_to_set_urls(tmp_path: Path) -> None:
+    routes = small_routes(tmp_path)
+    moved = run("explain", "GET", "/x", "--file", str(routes), env={"LEGACY_PORT": "9101"})
+    assert moved.stdout.splitlines()[0] == "GET /x → legacy (http://127.0.0.1:9101, timeout 3 s)"
+    assert moved.stderr == (
+        "note: not set, so using make run's "
+        "LEGACY_URL=http://127.0.0.1:9101, FLIGHTS_URL=http://127.0.0.1:8002\n"
+    )
+    given = run("explain", "GET", "/x", "--file", str(routes), "--env", "LEGACY_URL=http://l")
+    assert given.stdout.splitlines()[0] == "GET /x → legacy (http://l, timeout 3 s)"
+    assert given.stderr == ""  # ENV sets FLIGHTS_URL; --env sets LEGACY_URL
+    bad = run("check", str(routes), env={"FLIGHTS_PORT": "80o2"})
+    assert bad.returncode == 1
+    assert bad.stderr.startswith(
+        "note: no local defaults for LEGACY_URL, FLIGHTS_URL: "
+        "FLIGHTS_PORT='80o2' is not a port; use a number from 1 to 65535\n"
+    )
+
+
+# `status --gateway`: the gateway's own table when it serves one.
+HEALTH = {"version": "", "source": "routes.yaml", "loaded_at": "2026-01-01T00:00:00+00:00"}
+
+
+def served(table_text: str, **stats: Any) -> dict[str, Any]:
+    table = parse_table(table_text, source="routes.yaml", env=ENV)
+    return {
+        "health": {**HEALTH, "version": table.version, "error": None, "problems": []},
+        "stats": {"routes": stats},
+        "table": {"source": "routes.yaml", "text": expand_text(table_text, ENV)},
+    }
+
+
+def test_status_shows_the_table_the_gateway_serves_without_a_local_file(
+    gateway: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = small_routes(tmp_path, default="flights").read_text(encoding="utf-8")
+    counts = {"requests": 4, "errors": 1, "by_backend": {}}
+    monkeypatch.setattr(FakeGateway, "body", served(text, default=counts))
+    missing = {"ROUTES_FILE": str(tmp_path / "missing.yaml")}
+    result = run("status", "--gateway", gateway, env=missing)
+    assert (result.returncode, result.stderr) == (0, "")
+    lines = result.stdout.splitlines()
+    assert lines[1].split() == [
+        "GET",
+        "/api/travelers/{id}",
+        "legacy",
+        "flights",
+        "default",
+        "-",
+        "-",
+        "-",
+    ]
+    version = FakeGateway.body["health"]["version"]
+    assert lines[-3:] == [
+        f"{gateway}/_gateway/routes (routes.yaml): version {version}",
+        "gateway: version " + version + ", loaded at 2026-01-01T00:00:00+00:00",
+        "unrouted endpoints (default → flights): 4 requests, 25.0% errors",
+    ]
+
+
+def test_status_without_a_served_table_or_a_usable_file_shows_the_live_numbers(
+    gateway: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        FakeGateway,
+        "body",
+        {
+            "health": {**HEALTH, "version": "0123456789ab", "error": None},
+            "stats": {
+                "routes": {
+                    "GET /api/flights": {"requests": 200, "errors": 3, "shadow": {"match": 1}},
+                    "default": {"requests": 50, "errors": 0},
+                }
+            },
+        },
+    )
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\n", encoding="utf-8")
+    result = run("status", "--gateway", gateway, env={**ENV, "ROUTES_FILE": str(broken)})
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        "ROUTE             REQUESTS  ERRORS  SHADOW MATCH",
+        "GET /api/flights  200       1.5%    100.0%",
+        "default           50        0.0%    -",
+        "",
+        "gateway: version 0123456789ab, loaded at 2026-01-01T00:00:00+00:00",
+        f"no ledger: the gateway does not serve its table and {broken} cannot be used "
+        f"(`routes check {broken}` says why); pass --file FILE to compare with another file",
+    ]
+    explicit = run("status", "--gateway", gateway, "--file", str(broken))
+    assert explicit.returncode == 1  # a file named on the command line must be good
+
+
+def test_status_refuses_a_malformed_served_table(
+    gateway: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = {"health": HEALTH, "stats": {}, "table": {"text": 5}}
+    monkeypatch.setattr(FakeGateway, "body", body)
+    result = run("status", "--gateway", gateway)
+    assert (result.returncode, result.stderr) == (
+        2,
+        f'error: {gateway}/_gateway/routes: "table" is not {{"source": ..., "text": "..."}}\n',
+    )
+
+
+@pytest.mark.e2e
+def test_status_against_a_real_gateway_in_a_fresh_shell_with_a_broken_file(
+    stack: Stack, tmp_path: Path
+) -> None:
+    broken = tmp_path / "routes.yaml"
+    broken.write_text("version: 1\n", encoding="utf-8")
+    running = httpx.get(f"{stack.gateway.url}/healthz", timeout=10).json()["routes"]["version"]
+    result = run("status", "--gateway", stack.gateway.url, env={"ROUTES_FILE": str(broken)})
+    assert result.returncode == 0, result.stderr
+    assert any(
+        line.startswith(f"gateway: version {running}") for line in result.stdout.splitlines()
+    )

@@ -13,10 +13,10 @@ def test_stats_snapshot() -> None:
     stats.record("GET /api/flights", "legacy", ok=False)
     stats.record("GET /api/flights", "flights", ok=True)
     stats.record("default", "legacy", ok=True)
-    stats.record_shadow("GET /api/flights", matched=True)
-    stats.record_shadow("GET /api/flights", matched=False)
-    stats.record_shadow("GET /api/flights", matched=True)
-    stats.record_shadow("GET /api/flights/{id}", matched=True)
+    stats.record_shadow("GET /api/flights", outcome="match")
+    stats.record_shadow("GET /api/flights", outcome="mismatch")
+    stats.record_shadow("GET /api/flights", outcome="match")
+    stats.record_shadow("GET /api/flights/{id}", outcome="match")
     assert stats.snapshot() == {
         "routes": {
             "GET /api/flights": {
@@ -26,19 +26,19 @@ def test_stats_snapshot() -> None:
                     "flights": {"requests": 1, "errors": 0},
                     "legacy": {"requests": 2, "errors": 1},
                 },
-                "shadow": {"match": 2, "mismatch": 1},
+                "shadow": {"match": 2, "mismatch": 1, "dropped": 0, "too_large": 0, "cut_off": 0},
             },
             "GET /api/flights/{id}": {
                 "requests": 0,
                 "errors": 0,
                 "by_backend": {},
-                "shadow": {"match": 1, "mismatch": 0},
+                "shadow": {"match": 1, "mismatch": 0, "dropped": 0, "too_large": 0, "cut_off": 0},
             },
             "default": {
                 "requests": 1,
                 "errors": 0,
                 "by_backend": {"legacy": {"requests": 1, "errors": 0}},
-                "shadow": {"match": 0, "mismatch": 0},
+                "shadow": {"match": 0, "mismatch": 0, "dropped": 0, "too_large": 0, "cut_off": 0},
             },
         }
     }

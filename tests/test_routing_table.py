@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from gateway.routing.errors import Problem, RoutesError
+from gateway.routing.ledger import CONTRACT_ENDPOINTS
 from gateway.routing.table import (
     Backend,
     Canary,
@@ -51,7 +52,8 @@ def test_the_committed_routes_file_parses_to_the_documented_table() -> None:
         "flights": Backend("flights", "http://flights:8001", 2.0),
     }
     assert table.default == "legacy"
-    assert [(r.index, r.path, r.methods, r.target, r.canary, r.shadow) for r in table.routes] == [
+    flights = [(r.index, r.path, r.methods, r.target, r.canary, r.shadow) for r in table.routes]
+    assert flights[:2] == [
         (0, "/api/flights/{id}", frozenset({"GET"}), "flights", None, None),
         (
             1,
@@ -62,7 +64,13 @@ def test_the_committed_routes_file_parses_to_the_documented_table() -> None:
             Shadow("flights", 100, ("$.updated_at",)),
         ),
     ]
-    assert [route.key for route in table.routes] == ["GET /api/flights/{id}", "GET /api/flights"]
+    # The rest: every other endpoint of the contract, still on legacy, with its access rule.
+    rest = {(r.key, r.target, r.canary, r.shadow) for r in table.routes[2:]}
+    assert rest == {
+        (f"{method} {path}", "legacy", None, None)
+        for method, path in CONTRACT_ENDPOINTS
+        if not path.startswith("/api/flights")
+    }
 
 
 def test_a_minimal_file_gives_defaults_for_optional_keys() -> None:

@@ -350,6 +350,30 @@ def test_cloudfront_honours_cache_control_keys_on_query_and_authorization(
     assert forwarded == {"HeaderBehavior": "allExcept", "Headers": ["Host"]}
 
 
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # AWS managed cache policy
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # AWS managed request policy
+
+
+@pytest.mark.e2e
+def test_cloudfront_never_caches_the_rest_passthrough(packages: dict[str, Package]) -> None:
+    (distribution,) = packages["prod"].of_type("AWS::CloudFront::Distribution").values()
+    (behavior,) = distribution["Properties"]["DistributionConfig"]["CacheBehaviors"]
+
+    assert behavior["PathPattern"] == "/api/*"
+    assert behavior["TargetOriginId"] == "gateway-http-api"
+    assert behavior["CachePolicyId"] == CACHING_DISABLED
+    assert behavior["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST  # carries Authorization
+    assert set(behavior["AllowedMethods"]) == {
+        "GET",
+        "HEAD",
+        "OPTIONS",
+        "PUT",
+        "PATCH",
+        "POST",
+        "DELETE",
+    }
+
+
 @pytest.mark.e2e
 def test_dev_takes_its_values_from_the_environment_and_has_no_vpc(
     packages: dict[str, Package],

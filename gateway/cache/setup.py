@@ -24,6 +24,7 @@ DEFAULT_TTLS: Mapping[str, int] = {
     "car_rental": 30,
     "trip": 10,
     "trip_list": 10,
+    "owned_bookings": 10,  # which bookings are on a traveler's trips (access checks)
     "answer": 60,
 }
 

@@ -5,7 +5,9 @@
     status [--gateway URL]       the migration ledger, with live numbers from a gateway
 
 Exit codes: 0 fine, 1 the routes file has problems, 2 usage, an unreadable file or an
-unreachable gateway. FILE defaults to $ROUTES_FILE, else ./routes.yaml.
+unreachable gateway. FILE defaults to $ROUTES_FILE, else ./routes.yaml. LEGACY_URL and
+FLIGHTS_URL default to `make run`'s (http://127.0.0.1:8001 and :8002, or $LEGACY_PORT and
+$FLIGHTS_PORT). `status --gateway URL` shows the table that gateway runs when it serves it.
 """
 
 import argparse
@@ -13,9 +15,11 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
+from gateway.devstack import StackError, backend_urls, stack_ports
 from gateway.routing.errors import RoutesError
+from gateway.routing.ledger import access_findings
 from gateway.routing.select import RouteDecision, RouteRequest
-from gateway.routing.status import StatusError, fetch_gateway, render_status
+from gateway.routing.status import StatusError, fetch_gateway, render_live, render_status
 from gateway.routing.table import RouteTable, load_table
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -48,6 +52,15 @@ def main(argv: Sequence[str]) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     table = _load(args.file, args.env)
+    too_loose, missing = access_findings(table)
+    for line in missing:
+        print(f"warning: {line}", file=sys.stderr)
+    for line in too_loose:
+        print(f"error: {line}", file=sys.stderr)
+    if too_loose:
+        count = len(too_loose)
+        print(f"{count} route{'s' if count > 1 else ''} looser than the contract", file=sys.stderr)
+        return EXIT_INVALID
     print(f"ok: {len(table.routes)} routes, version {table.version}")
     return EXIT_OK
 
@@ -68,10 +81,32 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    table = _load(args.file, args.env)
-    health, stats = fetch_gateway(args.gateway) if args.gateway else (None, None)
-    print(render_status(table, health=health, stats=stats))
+    """With --gateway, the gateway's own table unless --file names one to compare with."""
+    if not args.gateway:
+        print(render_status(_load(args.file, args.env)))
+        return EXIT_OK
+    live = fetch_gateway(args.gateway)
+    if live.table is not None and args.file is None:
+        print(render_status(live.table, health=live.health, stats=live.stats, same_table=True))
+        return EXIT_OK
+    try:
+        table = _load(args.file, args.env)
+    except (RoutesError, OSError) as exc:
+        if args.file is not None:
+            raise
+        why = _unusable(_routes_path(None), exc)
+        print(render_live(live.health, live.stats, why_no_ledger=why))
+        return EXIT_OK
+    print(render_status(table, health=live.health, stats=live.stats))
     return EXIT_OK
+
+
+def _unusable(path: str, exc: RoutesError | OSError) -> str:
+    reason = exc.strerror if isinstance(exc, OSError) else f"`routes check {path}` says why"
+    return (
+        f"the gateway does not serve its table and {path} cannot be used ({reason}); "
+        "pass --file FILE to compare with another file"
+    )
 
 
 def _explanation(table: RouteTable, request: RouteRequest, decision: RouteDecision) -> str:
@@ -96,8 +131,27 @@ def _explanation(table: RouteTable, request: RouteRequest, decision: RouteDecisi
 
 
 def _load(path: str | None, env_pairs: Sequence[tuple[str, str]]) -> RouteTable:
-    env: Mapping[str, str] = {**os.environ, **dict(env_pairs)}
-    return load_table(path or os.environ.get("ROUTES_FILE", "routes.yaml"), env=env)
+    given: Mapping[str, str] = {**os.environ, **dict(env_pairs)}
+    return load_table(_routes_path(path), env={**_local_stack(given), **given})
+
+
+def _routes_path(path: str | None) -> str:
+    return path or os.environ.get("ROUTES_FILE", "routes.yaml")
+
+
+def _local_stack(given: Mapping[str, str]) -> dict[str, str]:
+    """LEGACY_URL and FLIGHTS_URL as `make run` sets them, for those the shell does not set
+    (a fresh shell); stderr says so. Only here: the gateway itself never guesses a backend."""
+    try:
+        urls = backend_urls(stack_ports(given))
+    except StackError as exc:
+        print(f"note: no local defaults for LEGACY_URL, FLIGHTS_URL: {exc}", file=sys.stderr)
+        return {}
+    unset = {name: url for name, url in urls.items() if name not in given}
+    if unset:
+        using = ", ".join(f"{name}={url}" for name, url in unset.items())
+        print(f"note: not set, so using make run's {using}", file=sys.stderr)
+    return unset
 
 
 def _pair(text: str) -> tuple[str, str]:

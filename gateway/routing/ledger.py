@@ -8,26 +8,13 @@ migrated    its route targets a backend other than the default
 
 from dataclasses import dataclass
 
+from gateway.routing.access_rules import CONTRACT_ACCESS, looser
 from gateway.routing.routes import Route
 from gateway.routing.table import RouteTable
 
 # Every endpoint of shared/contract/legacy-api.md, in the order it lists them.
-CONTRACT_ENDPOINTS: tuple[tuple[str, str], ...] = (
-    ("GET", "/api/travelers/{id}"),
-    ("GET", "/api/travelers"),
-    ("GET", "/api/travelers/{id}/trips"),
-    ("GET", "/api/trips/{id}"),
-    ("GET", "/api/trips"),
-    ("POST", "/api/trips"),
-    ("POST", "/api/trips/{id}/cancel"),
-    ("GET", "/api/flights/{id}"),
-    ("GET", "/api/flights"),
-    ("GET", "/api/hotel-stays/{id}"),
-    ("GET", "/api/hotel-stays"),
-    ("GET", "/api/car-rentals/{id}"),
-    ("GET", "/api/car-rentals"),
-    ("GET", "/api/destinations/top"),
-    ("GET", "/api/fx"),
+CONTRACT_ENDPOINTS: tuple[tuple[str, str], ...] = tuple(
+    (method, path) for method, path, _ in CONTRACT_ACCESS
 )
 
 
@@ -77,3 +64,24 @@ def _detail(route: Route) -> str:
     if route.shadow is not None:
         parts.append(f"shadow {route.shadow.percent}% → {route.shadow.target}")
     return "; ".join(parts)
+
+
+def access_findings(table: RouteTable) -> tuple[list[str], list[str]]:
+    """(looser, missing): routes whose `access:` admits callers the contract refuses, and
+    routes without one (a contract endpoint then gets the contract's rule; anything else is
+    refused). Each line names the route and the fix."""
+    too_loose, missing = [], []
+    for method, path, contract in CONTRACT_ACCESS:
+        route = table.match(method, path)
+        if route is not None and route.access is not None and looser(route.access, contract):
+            too_loose.append(
+                f"{route.label} (line {route.line}): access {route.access} for {method} {path} "
+                f"is looser than the contract's {contract}; write access: {contract}"
+            )
+    for route in table.routes:
+        if route.access is None:
+            missing.append(
+                f"{route.label} (line {route.line}) has no access: contract endpoints get the "
+                "contract's rule, anything else is refused; write the rule out"
+            )
+    return too_loose, missing

@@ -1,9 +1,11 @@
-"""Route entries: a path template, methods and a target, plus an optional canary and shadow.
+"""Route entries: a path template, methods and a target, plus who may call it (access_rules.py)
+and an optional canary and shadow.
 
 routes:
   - path: /api/flights/{id}
     methods: [GET]
     target: flights
+    access: {owner: booking, in: path}
 """
 
 from collections.abc import Collection, Sequence
@@ -11,13 +13,14 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from gateway.routing.access_rules import AccessRule, read_access
 from gateway.routing.document import Reader, line_of
 from gateway.routing.errors import Problem
 from gateway.routing.policies import Canary, Shadow, read_canary, read_shadow, read_target
 from gateway.routing.templates import PathTemplate, TemplateError
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-_KEYS = ("path", "methods", "target", "canary", "shadow")
+_KEYS = ("path", "methods", "target", "access", "canary", "shadow")
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class Route:
     canary: Canary | None = None
     shadow: Shadow | None = None
     line: int = 0
+    access: AccessRule | None = None
     template: PathTemplate = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -114,12 +118,15 @@ def _route(reader: Reader, node: yaml.Node, index: int, backends: Collection[str
     target = _target(reader, fields, node, entry, backends)
     methods = _methods(reader, fields.get("methods"), entry)
     canary, shadow = _policies(reader, fields, entry, target=target, backends=backends)
+    access = (
+        read_access(reader, fields["access"], entry, template=path) if "access" in fields else None
+    )
     if shadow is not None and methods is not None and "GET" not in methods:
         fix = "add GET to methods, or remove shadow"
         reader.report(fields["shadow"], entry, "shadow copies GET requests only", fix)
     if len(reader.problems) > problems_before or path is None or target is None:
         return None
-    return Route(index, path, methods, target, canary, shadow, line=line_of(node))
+    return Route(index, path, methods, target, canary, shadow, line=line_of(node), access=access)
 
 
 def _path(reader: Reader, fields: dict[str, yaml.Node], node: yaml.Node, entry: str) -> str | None:

@@ -1,16 +1,21 @@
 """Per-route counters: requests and errors per backend, shadow matches and mismatches.
 
 stats.record("GET /api/flights", "flights", ok=True)
-stats.record_shadow("GET /api/flights", matched=False)
+stats.record_shadow("GET /api/flights", outcome="mismatch")
 stats.snapshot() → {"routes": {"GET /api/flights": {"requests": 1, "errors": 0,
     "by_backend": {"flights": {"requests": 1, "errors": 0}},
-    "shadow": {"match": 0, "mismatch": 1}}}}
+    "shadow": {"match": 0, "mismatch": 1, "dropped": 0, "too_large": 0, "cut_off": 0}}}}
 """
 
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+# match / mismatch: compared. dropped: the shadow queue was full. too_large: the primary
+# answer was over the comparison's size bound. cut_off: still running when a Lambda
+# invocation ended (cancelled; not a mismatch).
+SHADOW_OUTCOMES = ("match", "mismatch", "dropped", "too_large", "cut_off")
 
 
 @dataclass
@@ -28,7 +33,7 @@ class _RouteCounts:
             "requests": self.requests.total(),
             "errors": self.errors.total(),
             "by_backend": by_backend,
-            "shadow": {"match": self.shadow["match"], "mismatch": self.shadow["mismatch"]},
+            "shadow": {outcome: self.shadow[outcome] for outcome in SHADOW_OUTCOMES},
         }
 
 
@@ -45,10 +50,11 @@ class RouteStats:
             counts.requests[backend] += 1
             counts.errors[backend] += 0 if ok else 1
 
-    def record_shadow(self, route_key: str, *, matched: bool) -> None:
+    def record_shadow(self, route_key: str, *, outcome: str) -> None:
+        """`outcome` is one of SHADOW_OUTCOMES; only match and mismatch were compared."""
         with self._lock:
             counts = self._routes.setdefault(route_key, _RouteCounts())
-            counts.shadow["match" if matched else "mismatch"] += 1
+            counts.shadow[outcome] += 1
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:

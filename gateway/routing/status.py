@@ -6,15 +6,19 @@
 
 With a gateway, its `GET /_gateway/routes` answer ({"health": ..., "stats": ...}) adds
 requests, error rate and shadow match rate per route, and whether it runs the same version.
+When the answer also carries the table the gateway runs ("table": {"source": "routes.yaml",
+"text": <the file with its ${VAR}s expanded>}), the ledger is the gateway's own and no local
+file is needed; without it, `render_live` shows the gateway's numbers by route key alone.
 """
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from gateway.routing.ledger import LedgerRow, migration_ledger, unused_routes
-from gateway.routing.table import RouteTable
+from gateway.routing.table import RouteTable, parse_table
 
 STATS_PATH = "/_gateway/routes"
 _HEADERS = ("METHOD", "PATH", "STAGE", "BACKEND", "RULE")
@@ -25,8 +29,18 @@ class StatusError(Exception):
     """The gateway could not be asked, or did not answer as expected."""
 
 
-def fetch_gateway(url: str, *, timeout_s: float = 5.0) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The running gateway's (health, stats); the one place that handles httpx errors."""
+@dataclass(frozen=True)
+class GatewayView:
+    """What a running gateway said; `table` is None when it does not serve its table."""
+
+    health: dict[str, Any]
+    stats: dict[str, Any]
+    table: RouteTable | None = None
+
+
+def fetch_gateway(url: str, *, timeout_s: float = 5.0) -> GatewayView:
+    """The running gateway's health, stats and, when served, table (RoutesError if that
+    table does not parse); the one place that handles httpx errors."""
     address = url.rstrip("/") + STATS_PATH
     try:
         response = httpx.get(address, timeout=timeout_s)
@@ -40,7 +54,18 @@ def fetch_gateway(url: str, *, timeout_s: float = 5.0) -> tuple[dict[str, Any], 
         isinstance(body.get(k), dict) for k in ("health", "stats")
     ):
         raise StatusError(f'{address} did not answer {{"health": {{...}}, "stats": {{...}}}}')
-    return body["health"], body["stats"]
+    return GatewayView(body["health"], body["stats"], _served_table(body.get("table"), address))
+
+
+def _served_table(served: Any, address: str) -> RouteTable | None:
+    """{"source": "routes.yaml", "text": "..."} → the table; None when not served."""
+    if served is None:
+        return None
+    if not isinstance(served, dict) or not isinstance(served.get("text"), str):
+        raise StatusError(f'{address}: "table" is not {{"source": ..., "text": "..."}}')
+    source = f"{address} ({served.get('source', 'routes')})"
+    # The text is already expanded: a ${VAR} left in it stays unset, as the gateway had it.
+    return parse_table(served["text"], source=source, env={})
 
 
 def render_status(
@@ -48,14 +73,16 @@ def render_status(
     *,
     health: Mapping[str, Any] | None = None,
     stats: Mapping[str, Any] | None = None,
+    same_table: bool = False,
 ) -> str:
-    """The ledger as text; live columns and a version line when health and stats are given."""
+    """The ledger as text; live columns and a version line when health and stats are given.
+    `same_table`: the table is the one the gateway runs, so there is no version to compare."""
     routes = stats.get("routes", {}) if stats is not None else None
     rows = [_cells(row, routes) for row in migration_ledger(table)]
     headers = _HEADERS + (_LIVE_HEADERS if routes is not None else ())
     lines = [_table([headers, *rows]), "", f"{table.source}: version {table.version}"]
     if health is not None:
-        lines.extend(_health_lines(table, health))
+        lines.extend(_health_lines(None if same_table else table, health))
     if isinstance(routes, Mapping) and isinstance(routes.get("default"), Mapping):
         lines.append(f"unrouted endpoints (default → {table.default}): {_live(routes['default'])}")
     lines.extend(
@@ -72,11 +99,16 @@ def _cells(row: LedgerRow, routes: Any) -> tuple[str, ...]:
     counts = routes.get(row.route_key) if row.route_key != "default" else None
     if not isinstance(counts, Mapping):
         return (*cells, "-", "-", "-")
+    return (*cells, *_live_cells(counts))
+
+
+def _live_cells(counts: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(requests, error rate, shadow match rate): ("200", "1.5%", "98.0%")."""
     requests, errors = _count(counts, "requests"), _count(counts, "errors")
     shadow = counts.get("shadow")
     shadow = shadow if isinstance(shadow, Mapping) else {}
     match, mismatch = _count(shadow, "match"), _count(shadow, "mismatch")
-    return (*cells, str(requests), _rate(errors, requests), _rate(match, match + mismatch))
+    return str(requests), _rate(errors, requests), _rate(match, match + mismatch)
 
 
 def _live(counts: Mapping[str, Any]) -> str:
@@ -84,10 +116,32 @@ def _live(counts: Mapping[str, Any]) -> str:
     return f"{requests} requests, {_rate(_count(counts, 'errors'), requests)} errors"
 
 
-def _health_lines(table: RouteTable, health: Mapping[str, Any]) -> list[str]:
+def render_live(health: Mapping[str, Any], stats: Mapping[str, Any], *, why_no_ledger: str) -> str:
+    """The gateway's numbers by route key, for when there is no table to build a ledger from.
+
+    ROUTE             REQUESTS  ERRORS  SHADOW MATCH
+    GET /api/flights  200       1.5%    98.0%
+    """
+    routes = stats.get("routes")
+    routes = routes if isinstance(routes, Mapping) else {}
+    rows = [
+        (key, *_live_cells(counts))
+        for key, counts in sorted(routes.items())
+        if isinstance(counts, Mapping)
+    ]
+    lines = [_table([("ROUTE", *_LIVE_HEADERS), *rows]), ""]
+    lines.extend(_health_lines(None, health))
+    lines.append(f"no ledger: {why_no_ledger}")
+    return "\n".join(lines)
+
+
+def _health_lines(table: RouteTable | None, health: Mapping[str, Any]) -> list[str]:
+    """With a table, whether the gateway runs the same version as it."""
     version = health.get("version")
-    same = "same as the file" if version == table.version else "differs from the file"
-    lines = [f"gateway: version {version} ({same}), loaded at {health.get('loaded_at')}"]
+    same = ""
+    if table is not None:
+        same = " (same as the file)" if version == table.version else " (differs from the file)"
+    lines = [f"gateway: version {version}{same}, loaded at {health.get('loaded_at')}"]
     if health.get("error"):
         lines.append(f"gateway: refused the last change: {health['error']}")
     return lines

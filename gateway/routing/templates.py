@@ -73,6 +73,14 @@ class PathTemplate:
             for part, wanted in zip(parts, self.segments, strict=False)
         )
 
+    def params(self, path: str) -> list[str]:
+        """The values of the `{param}` segments of a path this template matches, in order.
+
+        "/api/travelers/{id}/trips" on "/api/travelers/t-1/trips" → ["t-1"]
+        """
+        parts = path.partition("?")[0].removeprefix("/").split("/")
+        return [part for part, wanted in zip(parts, self.segments, strict=False) if wanted is None]
+
 
 def _segment(part: str, template: str) -> str | None:
     if part == "":

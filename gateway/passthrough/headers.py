@@ -1,0 +1,71 @@
+"""Which headers cross the passthrough, each way (pure).
+
+Requests keep everything but hop-by-hop headers and the gateway's own routing override, and
+gain X-Forwarded-For / X-Forwarded-Proto / X-Request-Id. Answers keep everything but
+hop-by-hop headers and the backend's `date` and `server` (the gateway's server sends its
+own; two of each confuse caches and clients), and carry `Cache-Control: private, no-store`
+unless the route is public.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
+NOT_FORWARDED = HOP_BY_HOP | {"x-route-target"}
+NOT_RETURNED = HOP_BY_HOP | {"date", "server"}
+PRIVATE = (b"cache-control", b"private, no-store")
+
+
+def forward_headers(
+    headers: Iterable[tuple[str, str]], *, client_addr: str | None, scheme: str, request_id: str
+) -> list[tuple[str, str]]:
+    """The request headers a backend gets.
+
+    [("Host", "gw"), ("Accept", "*/*"), ("X-Forwarded-For", "10.0.0.1")], client 10.0.0.2
+      → [("accept", "*/*"), ("x-forwarded-for", "10.0.0.1, 10.0.0.2"),
+         ("x-forwarded-proto", "http"), ("x-request-id", "...")]
+    """
+    headers = [(k.lower(), v) for k, v in headers]
+    connection_listed = {
+        h.strip().lower() for k, v in headers if k == "connection" for h in v.split(",")
+    }
+    kept = [(k, v) for k, v in headers if k not in NOT_FORWARDED and k not in connection_listed]
+    chain = [v for k, v in kept if k == "x-forwarded-for"]
+    kept = [
+        (k, v) for k, v in kept if k not in ("x-forwarded-for", "x-forwarded-proto", "x-request-id")
+    ]
+    forwarded_for = ", ".join([*chain, client_addr] if client_addr else chain)
+    if forwarded_for:
+        kept.append(("x-forwarded-for", forwarded_for))
+    kept += [("x-forwarded-proto", scheme), ("x-request-id", request_id)]
+    return kept
+
+
+def response_headers(
+    headers: Iterable[tuple[str, str]], *, public: bool, request_id: str
+) -> list[tuple[bytes, bytes]]:
+    """The backend's answer headers as the client gets them; repeated ones (Set-Cookie) kept."""
+    kept = [
+        (k.lower().encode("latin-1"), v.encode("latin-1"))
+        for k, v in headers
+        if k.lower() not in NOT_RETURNED and (public or k.lower() != "cache-control")
+    ]
+    if not public:
+        kept.append(PRIVATE)
+    kept.append((b"x-request-id", request_id.encode("latin-1")))
+    return kept
