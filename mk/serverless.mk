@@ -2,6 +2,17 @@
 # Included from the Makefile; also runs alone: make -f mk/serverless.mk package
 VENV ?= .venv
 PY ?= $(VENV)/bin/python
+
+# Targets that run the venv's Python depend on $(PY_READY): the venv is created and installed
+# first, so each works as the first command on a fresh clone. Included from the Makefile, its
+# $(STAMP) rule does that; run alone, the rule below asks the Makefile to. PY=... given on the
+# command line means "use this Python" (tests do), and then no venv is made.
+ifndef STAMP
+STAMP := $(VENV)/.installed
+$(STAMP): pyproject.toml
+	$(MAKE) --no-print-directory -f Makefile install VENV=$(VENV)
+endif
+PY_READY := $(if $(filter command line,$(origin PY)),,$(STAMP))
 STAGE ?= dev
 SLS_ARGS ?=
 OFFLINE_HTTP_PORT ?= 3000
@@ -59,7 +70,7 @@ for name in sorted(pins):
 endef
 export SLS_REQUIREMENTS_PY
 
-sls-requirements:
+sls-requirements: $(PY_READY)
 	@mkdir -p $(dir $(SLS_REQUIREMENTS_TXT))
 	@$(PY) -c "$$SLS_REQUIREMENTS_PY" > $(SLS_REQUIREMENTS_TXT).tmp
 	@if cmp -s $(SLS_REQUIREMENTS_TXT).tmp $(SLS_REQUIREMENTS_TXT); then rm $(SLS_REQUIREMENTS_TXT).tmp; \
@@ -78,19 +89,20 @@ endef
 export SLS_SIZES_PY
 
 # Writes .serverless/*.zip and the CloudFormation templates; no AWS access needed.
-package: node_modules sls-requirements
+package: node_modules sls-requirements $(PY_READY)
 	$(SLS) package --stage $(STAGE) $(SLS_ARGS)
 	@$(PY) -c "$$SLS_SIZES_PY" .serverless/*.zip
 
-# Fails on errors only (cfn-lint's exit code is a bitmask: 2 errors, 4 warnings, 8 infos).
+# Lints the template `package` has just written, so never a stale one. Fails on errors only
+# (cfn-lint's exit code is a bitmask: 2 errors, 4 warnings, 8 infos).
 # W3005 (a redundant DependsOn) is how the framework writes its HTTP API routes.
-cfn-lint:
-	@$(VENV)/bin/cfn-lint --ignore-checks W3005 -- .serverless/cloudformation-template-update-stack.json; \
+cfn-lint: package
+	@$(dir $(PY))cfn-lint --ignore-checks W3005 -- .serverless/cloudformation-template-update-stack.json; \
 	 rc=$$?; [ $$((rc & 2)) -eq 0 ] || { echo "cfn-lint: errors (exit $$rc)"; exit 1; }
 
 # The dev stage behind an emulated HTTP API on localhost, handlers run by the venv's
 # python (serverless-offline spawns `python3` from PATH; VIRTUAL_ENV puts ours first).
-offline: node_modules
+offline: node_modules $(STAMP)
 	VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH $(SLS) offline \
 	  --stage dev --httpPort $(OFFLINE_HTTP_PORT) --lambdaPort $(OFFLINE_LAMBDA_PORT) $(SLS_ARGS)
 
