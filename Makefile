@@ -42,7 +42,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy --strict gateway legacy_stub services tests
+	$(VENV)/bin/mypy --strict gateway legacy_stub services tests bench
 
 pytest: $(STAMP) system-deps node_modules
 	$(VENV)/bin/pytest -q

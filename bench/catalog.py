@@ -3,7 +3,12 @@ with). Names are what `--only` takes.
 
 Backend minimums: (a) needs the trips page, the traveler, one batch each of flights, hotel
 stays and car rentals, and the exchange rates → 6. (b) needs the trip instead of the page,
-then the same five → 6. The passthrough forwards one request → 1.
+then the same five → 6. The passthrough forwards one request → 1. The hand-written BFF
+(bff-a, bff-b; bench/handwritten_bff.py) makes the same calls as the gateway.
+
+Baselines of issue 8 (REST passthrough): the stub served directly and a minimal aiohttp
+reverse proxy (bench/minimal_proxy.py); of issue 9 (the GraphQL answer path): the
+hand-written BFF. Targets that take a ratio of a second scenario name it (`Target.of`).
 
 The caching scenarios (trips-cold/trips-warm, c-answer/answer-l1/answer-l2) send through
 wrk's cycling script on both sides of each ratio (`count_sent`), so both pay the same
@@ -14,12 +19,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import httpx
+
 from bench.coldstart import ImportRatioScenario, LambdaFirstInvocationScenario
 from bench.fixtures import (
+    agent_token,
+    flights_note,
+    flights_request,
+    gateway_comparison_note,
+    gateway_mobile_answer,
     mobile_itinerary_request,
     public_request,
     token,
     trip_owner,
+    web_trips_answer,
     web_trips_request,
 )
 from bench.l2 import AnswerL2Scenario
@@ -32,6 +45,8 @@ from bench.services import Stack
 
 PASSTHROUGH_TRIP = "trip-1"
 GATEWAY = ("stub", "gateway-aiohttp")
+ROUTED = ("stub", "flights", "gateway-routes")  # the repository's routes.yaml
+TAIL = Target("p99_over_p50", "<=", 3)  # issue 8: p99 ≤ 3 × p50 at 32 connections
 
 
 def baseline_request(stack: Stack) -> HttpRequest:
@@ -47,9 +62,52 @@ def baseline_public_request(stack: Stack) -> HttpRequest:
 
 
 def trip_request(stack: Stack) -> HttpRequest:
+    """The plain route of issue 8, with an agent's token (no ownership to decide)."""
+    headers = {"Authorization": f"Bearer {agent_token(stack)}"}
+    return HttpRequest("GET", f"/api/trips/{PASSTHROUGH_TRIP}", headers)
+
+
+def owner_trip_request(stack: Stack) -> HttpRequest:
+    """The same, with the token of the trip's own traveler."""
     owner = trip_owner(stack, PASSTHROUGH_TRIP)
     headers = {"Authorization": f"Bearer {token(stack, owner)}"}
     return HttpRequest("GET", f"/api/trips/{PASSTHROUGH_TRIP}", headers)
+
+
+def bff_web_request(stack: Stack) -> HttpRequest:
+    """(a)'s request, headers and body alike, sent to the hand-written BFF's endpoint."""
+    web = web_trips_request(stack)
+    return HttpRequest("POST", "/web/trips", web.headers, web.body)
+
+
+def bff_mobile_request(stack: Stack) -> HttpRequest:
+    """(b)'s request, headers and body alike, sent to the hand-written BFF's endpoint."""
+    mobile = mobile_itinerary_request(stack)
+    return HttpRequest("POST", "/mobile/itinerary", mobile.headers, mobile.body)
+
+
+def bff_web_check(stack: Stack, answer: httpx.Response) -> str:
+    return gateway_comparison_note(answer.content, lambda: web_trips_answer(stack))
+
+
+def bff_mobile_check(stack: Stack, answer: httpx.Response) -> str:
+    return gateway_comparison_note(answer.content, lambda: gateway_mobile_answer(stack))
+
+
+def shadowed_flights_request(stack: Stack) -> HttpRequest:
+    return flights_request(stack, canary=False)
+
+
+def canaried_flights_request(stack: Stack) -> HttpRequest:
+    return flights_request(stack, canary=True)
+
+
+def shadowed_flights_check(stack: Stack, answer: httpx.Response) -> str:
+    return flights_note(stack, answer, canary=False)
+
+
+def canaried_flights_check(stack: Stack, answer: httpx.Response) -> str:
+    return flights_note(stack, answer, canary=True)
 
 
 SCENARIOS: Sequence[Scenario] = (
@@ -61,13 +119,39 @@ SCENARIOS: Sequence[Scenario] = (
         needs=("baseline",),
     ),
     LoadScenario(
+        name="bff-a",
+        title="baseline: hand-written FastAPI + httpx (aiohttp transport) BFF, (a)'s answer",
+        service="bff",
+        request=bff_web_request,
+        needs=("stub", "bff"),
+        baseline="c",
+        targets=(Target("backend_requests", "==", 6),),
+        counts_backend=True,
+        check=bff_web_check,
+    ),
+    LoadScenario(
+        name="bff-b",
+        title="baseline: hand-written FastAPI + httpx (aiohttp transport) BFF, (b)'s answer",
+        service="bff",
+        request=bff_mobile_request,
+        needs=("stub", "bff"),
+        baseline="c",
+        targets=(Target("backend_requests", "==", 6),),
+        counts_backend=True,
+        check=bff_mobile_check,
+    ),
+    LoadScenario(
         name="a",
         title="web `trips(first: 20)`, full field set (aiohttp transport)",
         service="gateway-aiohttp",
         request=web_trips_request,
         needs=GATEWAY,
         baseline="c",
-        targets=(Target("ratio", ">=", 0.35), Target("backend_requests", "==", 6)),
+        targets=(
+            Target("ratio", ">=", 0.35),
+            Target("ratio", ">=", 0.8, of="bff-a"),
+            Target("backend_requests", "==", 6),
+        ),
         counts_backend=True,
     ),
     LoadScenario(
@@ -87,7 +171,7 @@ SCENARIOS: Sequence[Scenario] = (
         request=mobile_itinerary_request,
         needs=GATEWAY,
         baseline="c",
-        targets=(Target("backend_requests", "==", 6),),
+        targets=(Target("ratio", ">=", 0.8, of="bff-b"), Target("backend_requests", "==", 6)),
         counts_backend=True,
     ),
     LoadScenario(
@@ -109,6 +193,7 @@ SCENARIOS: Sequence[Scenario] = (
         request=web_trips_request,
         needs=("stub", "gateway-cached"),
         baseline="trips-cold",
+        targets=(Target("ratio", ">=", 0.25, of="answer-l1"),),
         counts_backend=True,
         count_sent=True,
         backend_over_run=True,
@@ -143,13 +228,37 @@ SCENARIOS: Sequence[Scenario] = (
         needs=("stub",),
     ),
     LoadScenario(
+        name="rest-proxy",
+        title=f"baseline: minimal aiohttp reverse proxy, GET /api/trips/{PASSTHROUGH_TRIP}",
+        service="proxy",
+        request=trip_request,
+        needs=("stub", "proxy"),
+        baseline="rest-direct",
+        targets=(Target("backend_requests", "==", 1),),
+        counts_backend=True,
+    ),
+    LoadScenario(
         name="rest-passthrough",
-        title=f"REST passthrough through the gateway, GET /api/trips/{PASSTHROUGH_TRIP}",
+        title=f"REST passthrough through the gateway, GET /api/trips/{PASSTHROUGH_TRIP}, agent",
         service="gateway-aiohttp",
         request=trip_request,
         needs=GATEWAY,
         baseline="rest-direct",
-        targets=(Target("ratio", ">=", 0.5), Target("backend_requests", "==", 1)),
+        targets=(
+            Target("ratio", ">=", 0.4),
+            Target("ratio", ">=", 0.8, of="rest-proxy"),
+            TAIL,
+            Target("backend_requests", "==", 1),
+        ),
+        counts_backend=True,
+    ),
+    LoadScenario(
+        name="rest-passthrough-owner",
+        title="(rest-passthrough) with the token of the trip's own traveler",
+        service="gateway-aiohttp",
+        request=owner_trip_request,
+        needs=GATEWAY,
+        baseline="rest-direct",
         counts_backend=True,
     ),
     LoadScenario(
@@ -162,6 +271,35 @@ SCENARIOS: Sequence[Scenario] = (
         targets=(Target("backend_requests", "==", 1),),
         counts_backend=True,
     ),
+    LoadScenario(
+        name="flights-direct",
+        title="monolith stub directly, GET /api/flights?ids= (5 flights of one traveler)",
+        service="stub",
+        request=shadowed_flights_request,
+        needs=("stub",),
+    ),
+    LoadScenario(
+        name="flights-shadow",
+        title="(flights-direct) through the gateway, repository's routes.yaml: legacy + shadow",
+        service="gateway-routes",
+        request=shadowed_flights_request,
+        needs=ROUTED,
+        baseline="flights-direct",
+        targets=(Target("ratio", ">=", 0.25), TAIL),
+        counts_backend=True,
+        check=shadowed_flights_check,
+    ),
+    LoadScenario(
+        name="flights-canary",
+        title="the same for a traveler in the canary: the flights service answers",
+        service="gateway-routes",
+        request=canaried_flights_request,
+        needs=ROUTED,
+        baseline="flights-direct",
+        targets=(Target("ratio", ">=", 0.25), TAIL),
+        counts_backend=True,
+        check=canaried_flights_check,
+    ),
     RouteSelectScenario(),
     ImportRatioScenario(),
     LambdaFirstInvocationScenario(),
@@ -169,11 +307,19 @@ SCENARIOS: Sequence[Scenario] = (
 
 # Pairs worth a sentence of their own: (faster candidate, slower candidate, what differs).
 COMPARISONS: Sequence[tuple[str, str, str]] = (
+    ("a", "bff-a", "gateway over the hand-written BFF, web trips page (a)"),
+    ("b", "bff-b", "gateway over the hand-written BFF, mobile itinerary (b)"),
     ("a", "a-httpcore", "aiohttp transport over httpcore transport, query (a)"),
     ("rest-passthrough", "rest-passthrough-httpcore", "aiohttp over httpcore, passthrough"),
     ("b", "a", "mobile itinerary over web trips page"),
     ("trips-warm", "trips-cold", "entity + trip-list cache warm over cache off, query (a)"),
+    ("trips-warm", "answer-l1", "entity + trip-list cache warm over a whole-answer L1 hit"),
     ("answer-l2", "c-answer", "whole answer from Redis over the bare endpoint"),
+    ("rest-passthrough", "rest-proxy", "gateway passthrough over the minimal aiohttp proxy"),
+    ("rest-proxy", "rest-direct", "minimal aiohttp proxy over the stub directly"),
+    ("rest-passthrough-owner", "rest-passthrough", "traveler's own token over an agent's"),
+    ("flights-shadow", "flights-direct", "shadowed flights batch over the stub directly"),
+    ("flights-canary", "flights-shadow", "canaried traveler over shadowed traveler"),
 )
 
 

@@ -1,20 +1,23 @@
 """The queries of the issue and the values a run derives once from the live stack:
-tokens, the answers to (a) and to the public query (whose sizes the baselines copy) and
-the trip that (b) asks for.
+tokens, the answers to (a) and to the public query (whose sizes the baselines copy), the
+trip that (b) asks for, and the travelers and flights of the flights-batch scenarios.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bench.request import HttpRequest
-from bench.services import Stack
+from bench.services import REPOSITORY_ROUTES, Stack
 from gateway.auth import issue_dev_token
+from gateway.routing.select import RouteDecision, RouteRequest, sticky_bucket
+from gateway.routing.table import load_table
 
 TRAVELER = "t-1"  # 40 trips: a full page of 20
 
@@ -178,3 +181,116 @@ def wait_until_stub_idle(stack: Stack, *, quiet_s: float = 0.3, limit_s: float =
         if now == last:
             return
         last = now
+
+
+# --- issue 8: the REST passthrough -------------------------------------------------------
+
+AGENT = "agent-bench"  # an agent may read anything: the passthrough decides no ownership
+FLIGHT_BATCH = 5  # ids in the flights batch request: "a handful"
+
+
+def agent_token(stack: Stack) -> str:
+    issued: str = stack.memo(
+        "token:agent", lambda: issue_dev_token(AGENT, role="agent", secret=stack.secret)
+    )
+    return issued
+
+
+def route_of_flights_batch(traveler: str) -> RouteDecision:
+    """What the repository's routes.yaml decides for this traveler's `GET /api/flights`
+    (its canary is sticky by traveler, so the decision is the same on every request)."""
+    table = load_table(REPOSITORY_ROUTES, env={"LEGACY_URL": "http://a", "FLIGHTS_URL": "http://b"})
+    return table.select(RouteRequest("GET", "/api/flights", traveler_id=traveler, role="traveler"))
+
+
+def canaried(decision: RouteDecision) -> bool:
+    """The flights service answers (so nothing is shadowed)."""
+    return decision.backend.name != "legacy"
+
+
+def flights_of(stack: Stack, traveler: str) -> list[str]:
+    """The flight ids booked on the traveler's trips (the bookings they may read)."""
+    response = httpx.get(
+        f"{stack.url('stub')}/api/travelers/{traveler}/trips", params={"limit": "100"}, timeout=10
+    )
+    response.raise_for_status()
+    ids = [flight for trip in response.json()["items"] for flight in trip["flight_ids"]]
+    return list(dict.fromkeys(ids))
+
+
+def flights_traveler(stack: Stack, *, canary: bool) -> tuple[str, list[str]]:
+    """The first traveler (t-1, t-2, ...) the repository's canary moves to the flights service
+    (`canary`) or leaves on legacy with a shadow copy, with FLIGHT_BATCH flights of their own.
+    """
+
+    def find() -> tuple[str, list[str]]:
+        for number in range(1, 1001):
+            traveler = f"t-{number}"
+            if canaried(route_of_flights_batch(traveler)) != canary:
+                continue
+            flights = flights_of(stack, traveler)
+            if len(flights) >= FLIGHT_BATCH:
+                return traveler, flights[:FLIGHT_BATCH]
+        kind = "canaried" if canary else "shadowed"
+        raise LookupError(f"no {kind} traveler among t-1..t-1000 has {FLIGHT_BATCH} flights")
+
+    found: tuple[str, list[str]] = stack.memo(f"flights_traveler:{canary}", find)
+    return found
+
+
+def flights_request(stack: Stack, *, canary: bool) -> HttpRequest:
+    traveler, flights = flights_traveler(stack, canary=canary)
+    headers = {"Authorization": f"Bearer {token(stack, traveler)}"}
+    return HttpRequest("GET", f"/api/flights?ids={','.join(flights)}", headers)
+
+
+def flights_note(stack: Stack, answer: httpx.Response, *, canary: bool) -> str:
+    """Who asks, what the route table decides for them, and what came back."""
+    traveler, flights = flights_traveler(stack, canary=canary)
+    decision = route_of_flights_batch(traveler)
+    items = answer.json().get("items", [])
+    got = sorted(item.get("id") for item in items)
+    verdict = "all of them" if got == sorted(flights) else f"NOT THOSE: {got}"
+    return (
+        f"traveler {traveler} (sticky bucket {sticky_bucket(traveler)}), "
+        f"{len(flights)} flights of their own trips, answered: {verdict}; "
+        f"routing: {decision.reason}"
+    )
+
+
+# --- issue 9: the hand-written BFF --------------------------------------------------------
+
+
+def gateway_mobile_answer(stack: Stack) -> bytes:
+    """The gateway's answer to (b), fetched once per run (the hand-written BFF must match)."""
+
+    def fetch() -> bytes:
+        response = mobile_itinerary_request(stack).send(stack.url("gateway-aiohttp"))
+        response.raise_for_status()
+        return response.content
+
+    answer: bytes = stack.memo("mobile_itinerary_answer", fetch)
+    return answer
+
+
+def same_bytes_note(mine: bytes, gateway: bytes) -> str:
+    """same_bytes_note(b'{"a":1}', b'{"a":1}') → "answer byte-identical to the gateway's (7 bytes)"
+    same_bytes_note(b'{"a":1}', b'{"a":2}') → "ANSWER NOT BYTE-IDENTICAL to the gateway's:
+    7 vs 7 bytes, first difference at byte 5"
+    """
+    if mine == gateway:
+        return f"answer byte-identical to the gateway's ({len(mine):,} bytes)"
+    at = next((i for i, (a, b) in enumerate(zip(mine, gateway, strict=False)) if a != b), None)
+    where = min(len(mine), len(gateway)) if at is None else at
+    return (
+        f"ANSWER NOT BYTE-IDENTICAL to the gateway's: {len(mine):,} vs {len(gateway):,} bytes, "
+        f"first difference at byte {where}"
+    )
+
+
+def gateway_comparison_note(answer: bytes, gateway: Callable[[], bytes]) -> str:
+    try:
+        theirs = gateway()
+    except (httpx.HTTPError, RuntimeError) as error:
+        return f"not compared with the gateway's answer: {type(error).__name__}: {error}"[:300]
+    return same_bytes_note(answer, theirs)

@@ -36,7 +36,9 @@ class LoadScenario:
     - `backend_over_run`: the stub's counter over the measured run ÷ requests sent;
     - `x_cache`: the `X-Cache` every sampled answer should carry;
     - `redis_quiet`: the run's Redis must see no command during the measured run (any
-      answer not served from L1 would read Redis first).
+      answer not served from L1 would read Redis first);
+    - `check`: looks at the probe's answer and returns a note for the report (which backend
+      answered, whether the bytes are the gateway's, ...).
     """
 
     name: str
@@ -51,6 +53,7 @@ class LoadScenario:
     backend_over_run: bool = False
     x_cache: str | None = None
     redis_quiet: bool = False
+    check: Callable[[Stack, httpx.Response], str] | None = None
 
     def run(self, stack: Stack, options: Options) -> Result:
         url = stack.url(self.service)
@@ -61,7 +64,7 @@ class LoadScenario:
             status = "not available" if probe.status_code == 404 else "failed"
             return self._result(status=status, note=f"{request.method} {request.path}: {problem}")
         details: dict[str, Any] = {"response_bytes": len(probe.content)}
-        notes: list[str] = []
+        notes: list[str] = [] if self.check is None else [self.check(stack, probe)]
         backend: float | None = None
         if self.counts_backend:
             reset_stub(stack)

@@ -41,9 +41,17 @@ def format_rps(rps: float | None) -> str:
 
 
 def format_ratio(result: Result) -> str:
-    if result.ratio is None:
-        return "—"
-    return f"{result.ratio:.2f} × {result.baseline}" if result.baseline else f"{result.ratio:.2f}"
+    """ "0.45 × rest-direct", plus the ratios to other scenarios its targets name:
+    "0.45 × rest-direct; 0.91 × rest-proxy"."""
+    parts = (
+        []
+        if result.ratio is None
+        else [
+            f"{result.ratio:.2f} × {result.baseline}" if result.baseline else f"{result.ratio:.2f}"
+        ]
+    )
+    parts += [f"{value:.2f} × {name}" for name, value in result.ratios.items()]
+    return "; ".join(parts) or "—"
 
 
 def format_backend(result: Result) -> str:

@@ -1,12 +1,18 @@
 """The processes a run needs, started on first use and stopped when no scenario left needs
 them (and all of them on exit, Ctrl-C included, newest first). Each is one uvicorn worker
 on 127.0.0.1, started with the same flags (tests/support/processes.py), except `redis`, a
-redis-server of the run's own (bench/redis_server.py).
+redis-server of the run's own (bench/redis_server.py), and `proxy`, the aiohttp server of
+bench/minimal_proxy.py (`python -m`, not ASGI).
+
+The gateway's app is named once, in `GATEWAY`.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -15,8 +21,9 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from bench.redis_server import start_redis
-from tests.support.processes import start_uvicorn
+from tests.support.processes import ROOT, Service, free_port, start_uvicorn, wait_ready
 
+REPOSITORY_ROUTES = ROOT / "routes.yaml"
 ROUTES_YAML = """\
 version: 1
 backends:
@@ -35,15 +42,58 @@ class Running(Protocol):
 
 
 @dataclass(frozen=True)
+class UvicornApp:
+    """What uvicorn is told to serve: `module:attribute`, an app or (`factory`) a function
+    returning one (uvicorn's `--factory`, passed as UVICORN_FACTORY)."""
+
+    target: str
+    factory: bool = False
+
+    def env(self) -> dict[str, str]:
+        return {"UVICORN_FACTORY": "true"} if self.factory else {}
+
+
+# The gateway, as every gateway process of the bench starts it. When gateway.app becomes a
+# factory: GATEWAY = UvicornApp("gateway.app:create_app", factory=True)
+GATEWAY = UvicornApp("gateway.app:app")
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     """A uvicorn app with its environment (computed from the running stack)."""
 
-    app: str
+    app: str | UvicornApp
     ready_path: str
     env: Callable[[Stack], Mapping[str, str]]
 
     def start(self, stack: Stack) -> Running:
-        return start_uvicorn(self.app, env=dict(self.env(stack)), ready_path=self.ready_path)
+        app = self.app if isinstance(self.app, UvicornApp) else UvicornApp(self.app)
+        env = {**app.env(), **self.env(stack)}
+        return start_uvicorn(app.target, env=env, ready_path=self.ready_path)
+
+
+@dataclass(frozen=True)
+class ModuleSpec:
+    """`python -m <module>`, told its port in `<port_variable>` (a server that is not an
+    ASGI app, so uvicorn cannot serve it); ready once `ready_path` answers below 500."""
+
+    module: str
+    port_variable: str
+    ready_path: str
+    env: Callable[[Stack], Mapping[str, str]]
+    timeout_s: float = 30
+
+    def start(self, stack: Stack) -> Running:
+        port = free_port()
+        env = {**os.environ, **self.env(stack), self.port_variable: str(port)}
+        process = subprocess.Popen([sys.executable, "-m", self.module], cwd=ROOT, env=env)
+        service = Service(self.module, f"http://127.0.0.1:{port}", process)
+        try:
+            wait_ready(service, self.ready_path, self.timeout_s)
+        except BaseException:
+            service.stop()
+            raise
+        return service
 
 
 @dataclass(frozen=True)
@@ -66,15 +116,20 @@ def cache_off() -> dict[str, str]:
 
 
 def _gateway_env(
-    transport: str, *, cached: bool = False, redis: bool = False
+    transport: str, *, cached: bool = False, redis: bool = False, repository_routes: bool = False
 ) -> Callable[[Stack], Mapping[str, str]]:
+    """`repository_routes`: the repository's own routes.yaml (canary + shadow on the flights
+    batch) with FLIGHTS_URL at the extracted flights service; else a table sending
+    everything to the stub."""
+
     def env(stack: Stack) -> Mapping[str, str]:
         stub = stack.url("stub")
+        routes = REPOSITORY_ROUTES if repository_routes else stack.routes_file
         return {
             **({} if cached else cache_off()),
             "LEGACY_URL": stub,
-            "FLIGHTS_URL": stub,
-            "ROUTES_FILE": str(stack.routes_file),
+            "FLIGHTS_URL": stack.url("flights") if repository_routes else stub,
+            "ROUTES_FILE": str(routes),
             "GATEWAY_JWT_SECRET": stack.secret,
             "GATEWAY_STAGE": "dev",
             "GATEWAY_HTTP_TRANSPORT": transport,
@@ -96,19 +151,36 @@ def _baseline_env(stack: Stack) -> Mapping[str, str]:
     }
 
 
-SERVICES: Mapping[str, ServiceSpec | RedisSpec] = {
+def _proxy_env(stack: Stack) -> Mapping[str, str]:
+    return {"PROXY_UPSTREAM": stack.url("stub")}
+
+
+def _bff_env(stack: Stack) -> Mapping[str, str]:
+    return {"BFF_BACKEND_URL": stack.url("stub"), "BFF_JWT_SECRET": stack.secret}
+
+
+SERVICES: Mapping[str, ServiceSpec | ModuleSpec | RedisSpec] = {
     "stub": ServiceSpec("legacy_stub.app:app", "/_stub/stats", _stub_env),
-    "gateway-aiohttp": ServiceSpec("gateway.app:app", "/healthz", _gateway_env("aiohttp")),
-    "gateway-httpcore": ServiceSpec("gateway.app:app", "/healthz", _gateway_env("httpcore")),
+    # The extracted flights service, same seed and sizes as the stub: the same flights.
+    "flights": ServiceSpec("services.flights.app:app", "/_stub/stats", _stub_env),
+    "gateway-aiohttp": ServiceSpec(GATEWAY, "/healthz", _gateway_env("aiohttp")),
+    "gateway-httpcore": ServiceSpec(GATEWAY, "/healthz", _gateway_env("httpcore")),
     # The in-process cache on, with its default TTLs: after the first query, hits.
-    "gateway-cached": ServiceSpec(
-        "gateway.app:app", "/healthz", _gateway_env("aiohttp", cached=True)
-    ),
+    "gateway-cached": ServiceSpec(GATEWAY, "/healthz", _gateway_env("aiohttp", cached=True)),
     # Default TTLs, L1 and the run's own Redis as L2: the whole-answer scenarios.
     "gateway-redis": ServiceSpec(
-        "gateway.app:app", "/healthz", _gateway_env("aiohttp", cached=True, redis=True)
+        GATEWAY, "/healthz", _gateway_env("aiohttp", cached=True, redis=True)
+    ),
+    # The repository's routes.yaml, the flights service behind it, default TTLs (L1 only):
+    # what a traveler's ownership of bookings is decided from stays cached, as deployed.
+    "gateway-routes": ServiceSpec(
+        GATEWAY, "/healthz", _gateway_env("aiohttp", cached=True, repository_routes=True)
     ),
     "baseline": ServiceSpec("bench.baseline_app:app", "/healthz", _baseline_env),
+    # issue 8's floor for the passthrough: bench/minimal_proxy.py in front of the stub.
+    "proxy": ModuleSpec("bench.minimal_proxy", "PROXY_PORT", "/_stub/stats", _proxy_env),
+    # issue 9's baseline: the hand-written FastAPI + httpx BFF of bench/handwritten_bff.py.
+    "bff": ServiceSpec("bench.handwritten_bff:app", "/healthz", _bff_env),
     "redis": RedisSpec(),
 }
 

@@ -1,19 +1,32 @@
 """The benchmark harness's pure parts: percentiles, targets, the report, wrk's script and
-summary. No timing is asserted here; `make bench` measures."""
+summary; and its baselines: the hand-written BFF answers the gateway's bytes (real processes).
+No timing is asserted here; `make bench` measures."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import httpx
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from bench import catalog, report
-from bench.fixtures import first_full_trip, public_variant_bodies
+from bench.fixtures import (
+    MOBILE_ITINERARY,
+    WEB_TRIPS,
+    canaried,
+    first_full_trip,
+    public_variant_bodies,
+    route_of_flights_batch,
+    same_bytes_note,
+)
 from bench.l2 import answer_key_of, l1_capacity, redis_note, variant_count
-from bench.load import probe_problem, tally, x_cache_note
+from bench.load import LoadScenario, probe_problem, tally, x_cache_note
+from bench.minimal_proxy import kept
 from bench.request import HttpRequest
 from bench.results import Result, Target, with_ratios
+from bench.services import Stack
 from bench.stats import median, percentile, ratio
 from bench.wrk import (
     WrkError,
@@ -23,6 +36,7 @@ from bench.wrk import (
     parse_summary,
     write_bodies,
 )
+from gateway.auth import issue_dev_token
 from gateway.cache.setup import CacheConfig
 
 
@@ -295,3 +309,178 @@ def test_every_baseline_runs_before_what_it_is_compared_with() -> None:
             assert order.index(baseline) < index, scenario.name
         if "gateway-redis" in scenario.needs:
             assert "redis" in scenario.needs, scenario.name
+
+
+def test_a_target_may_take_a_ratio_of_a_second_scenario_of_the_same_run() -> None:
+    results = with_ratios(
+        [
+            Result("direct", "stub", rps=1000.0),
+            Result("proxy", "floor", rps=500.0, baseline="direct"),
+            Result(
+                "gw",
+                "gateway",
+                rps=450.0,
+                baseline="direct",
+                targets=(Target("ratio", ">=", 0.4), Target("ratio", ">=", 0.8, of="proxy")),
+            ),
+            Result(
+                "lone",
+                "its second scenario did not run",
+                rps=1.0,
+                targets=(Target("ratio", ">=", 0.8, of="nope"),),
+            ),
+        ]
+    )
+    gateway, lone = results[2], results[3]
+    assert (gateway.ratio, dict(gateway.ratios)) == (0.45, {"proxy": 0.9})
+    assert gateway.verdict() == "yes"
+    assert report.format_ratio(gateway) == "0.45 × direct; 0.90 × proxy"
+    assert (dict(lone.ratios), lone.verdict(), report.format_ratio(lone)) == ({}, "n/a", "—")
+    slow = Result("gw", "t", ratio=0.45, ratios={"proxy": 0.7}, targets=gateway.targets)
+    assert slow.verdict() == "no (ratio to proxy)"
+    assert [t.label() for t in gateway.targets] == ["ratio ≥ 0.4", "ratio to proxy ≥ 0.8"]
+    with pytest.raises(ValueError):
+        Target("backend_requests", "==", 1, of="proxy")
+
+
+def test_the_tail_target_is_p99_over_p50() -> None:
+    tail = Target("p99_over_p50", "<=", 3)
+    assert tail.label() == "p99 ≤ 3 × p50"
+    steady = Result("r", "t", p50_s=0.010, p99_s=0.025, targets=(tail,))
+    spiky = Result("r", "t", p50_s=0.010, p99_s=0.040, targets=(tail,))
+    assert (steady.verdict(), spiky.verdict()) == ("yes", "no (p99_over_p50)")
+    assert Result("r", "t", targets=(tail,)).verdict() == "n/a"
+
+
+def test_catalog_targets_name_scenarios_of_the_catalog() -> None:
+    names = {scenario.name for scenario in catalog.SCENARIOS}
+    for scenario in catalog.SCENARIOS:
+        for target in getattr(scenario, "targets", ()):
+            assert target.of is None or target.of in names, (scenario.name, target)
+    for first, second, _ in catalog.COMPARISONS:
+        assert {first, second} <= names
+    assert len(names) == len(catalog.SCENARIOS)
+
+
+def test_hand_written_bff_is_sent_the_gateways_request() -> None:
+    by_name = {s.name: s for s in catalog.SCENARIOS if isinstance(s, LoadScenario)}
+    assert by_name["bff-a"].service == "bff" and by_name["a"].service == "gateway-aiohttp"
+    assert "bff" in by_name["bff-b"].needs
+    assert {t.of for t in by_name["a"].targets} >= {"bff-a"}
+    assert {t.of for t in by_name["b"].targets} >= {"bff-b"}
+
+
+def test_same_bytes_note_says_where_answers_differ() -> None:
+    assert (
+        same_bytes_note(b'{"a":1}', b'{"a":1}')
+        == "answer byte-identical to the gateway's (7 bytes)"
+    )
+    assert same_bytes_note(b'{"a":1}', b'{"a":2}').endswith(
+        "7 vs 7 bytes, first difference at byte 5"
+    )
+    assert same_bytes_note(b'{"a":1}', b'{"a":1}x').endswith("first difference at byte 7")
+
+
+def test_flights_scenarios_find_one_traveler_on_each_side_of_the_canary() -> None:
+    decisions = [route_of_flights_batch(f"t-{n}") for n in range(1, 41)]
+    assert any(canaried(d) for d in decisions) and not all(canaried(d) for d in decisions)
+    for decision in decisions:
+        assert (decision.shadow is None) == canaried(decision)
+
+
+def test_minimal_proxy_drops_hop_by_hop_headers_only() -> None:
+    headers = CIMultiDictProxy(
+        CIMultiDict(
+            [
+                ("Host", "gw"),
+                ("Connection", "keep-alive"),
+                ("Transfer-Encoding", "chunked"),
+                ("Authorization", "Bearer t"),
+                ("Set-Cookie", "a=1"),
+                ("Set-Cookie", "b=2"),
+                ("Content-Length", "7"),
+            ]
+        )
+    )
+    assert list(kept(headers).items()) == [
+        ("Authorization", "Bearer t"),
+        ("Set-Cookie", "a=1"),
+        ("Set-Cookie", "b=2"),
+        ("Content-Length", "7"),
+    ]
+
+
+# --- the hand-written BFF against the gateway, as real processes ---------------------------
+
+
+@pytest.fixture(scope="module")
+def bench_stack() -> Iterator[Stack]:
+    """The stub, the gateway (every cache TTL 0) and the hand-written BFF, started exactly as
+    `make bench` starts them (bench/services.py)."""
+    with Stack() as stack:
+        for service in ("stub", "gateway-aiohttp", "bff"):
+            stack.url(service)
+        yield stack
+
+
+def _both(
+    stack: Stack, gateway_path: str, bff_path: str, body: Mapping[str, object], token: str
+) -> tuple[httpx.Response, httpx.Response]:
+    headers = {"Authorization": f"Bearer {token}"}
+    gateway = httpx.post(
+        stack.url("gateway-aiohttp") + gateway_path, json=body, headers=headers, timeout=30
+    )
+    bff = httpx.post(stack.url("bff") + bff_path, json=body, headers=headers, timeout=30)
+    return gateway, bff
+
+
+def _travelers(stack: Stack) -> list[tuple[str, str]]:
+    """t-1, t-2, and the first traveler of every other currency among t-1..t-60."""
+    ids = ",".join(f"t-{n}" for n in range(1, 61))
+    found = httpx.get(f"{stack.url('stub')}/api/travelers", params={"ids": ids}, timeout=10)
+    by_id = {t["id"]: t["currency"] for t in found.json()["items"]}
+    chosen = {"t-1": by_id["t-1"], "t-2": by_id["t-2"]}
+    for number in range(3, 61):
+        traveler = f"t-{number}"
+        if traveler in by_id and by_id[traveler] not in chosen.values():
+            chosen[traveler] = by_id[traveler]
+    return list(chosen.items())
+
+
+@pytest.mark.e2e
+def test_hand_written_bff_answers_the_gateways_bytes(bench_stack: Stack) -> None:
+    travelers = _travelers(bench_stack)
+    assert len({currency for _, currency in travelers}) >= 3  # conversions are exercised
+    compared_trips = 0
+    for traveler, _ in travelers:
+        token = issue_dev_token(traveler, secret=bench_stack.secret)
+        page = {"query": WEB_TRIPS, "variables": {"traveler": traveler}}
+        gateway, bff = _both(bench_stack, "/graphql/web", "/web/trips", page, token)
+        assert gateway.status_code == bff.status_code == 200, (traveler, gateway.text[:300])
+        assert "errors" not in gateway.json()
+        assert bff.content == gateway.content, traveler
+        trips = [trip["id"] for trip in gateway.json()["data"]["trips"]["items"]][:3]
+        for trip in trips:
+            body = {"query": MOBILE_ITINERARY, "variables": {"trip": trip}}
+            gateway, bff = _both(bench_stack, "/graphql/mobile", "/mobile/itinerary", body, token)
+            assert gateway.status_code == bff.status_code == 200, (trip, gateway.text[:300])
+            assert "errors" not in gateway.json()
+            assert bff.content == gateway.content, trip
+            compared_trips += 1
+    assert compared_trips >= 6
+
+
+@pytest.mark.e2e
+def test_hand_written_bff_refuses_another_travelers_trips(bench_stack: Stack) -> None:
+    token = issue_dev_token("t-2", secret=bench_stack.secret)
+    page = {"query": WEB_TRIPS, "variables": {"traveler": "t-1"}}
+    bff = httpx.post(
+        bench_stack.url("bff") + "/web/trips",
+        json=page,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert bff.status_code == 403
+    assert (
+        httpx.post(bench_stack.url("bff") + "/web/trips", json=page, timeout=30).status_code == 401
+    )
