@@ -19,6 +19,7 @@ from gateway.identity import (
     InvalidTokenError,
     Role,
     TokenVerifier,
+    VerifiedTokens,
     identify,
     issue_dev_token,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "JWKSVerifier",
     "Role",
     "TokenVerifier",
+    "VerifiedTokens",
     "identify",
     "issue_dev_token",
     "verifier_from_settings",
@@ -47,9 +49,9 @@ def verifier_from_settings(
 ) -> TokenVerifier:
     """The IdP's key set when `jwks_url` is set, else the shared secret; neither is an error."""
     if jwks_url:
-        return JWKSVerifier(jwks_url, issuer=issuer, audience=audience)
+        return VerifiedTokens(JWKSVerifier(jwks_url, issuer=issuer, audience=audience))
     if jwt_secret:
-        return HS256Verifier(jwt_secret, issuer=issuer, audience=audience)
+        return VerifiedTokens(HS256Verifier(jwt_secret, issuer=issuer, audience=audience))
     raise ValueError(
         "no way to verify tokens: set GATEWAY_JWKS_URL (the identity provider's RS256 key set, "
         "e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>/.well-known/jwks.json) "

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Protocol
 
 import httpx
 
 from gateway.errors import BackendRejected, BackendTimeout, BackendUnavailable
+from gateway.streams import AiohttpStreams, Answer, Content, HttpxStreams, Streams
 
 TransportFactory = Callable[[httpx.Limits], httpx.AsyncBaseTransport]
 DEFAULT_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=128)
@@ -62,6 +63,12 @@ class BackendClient:
     ) -> None:
         self._transport = transport
         self._limits = limits
+        # aiohttp's session directly where the transport is aiohttp's anyway (gateway.streams)
+        self._streams: Streams = (
+            AiohttpStreams(limit=limits.max_connections or 256)
+            if transport is aiohttp_transport
+            else HttpxStreams(self)
+        )
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self.builds = 0  # how many clients were ever built: warm invocations must not add any
@@ -143,22 +150,24 @@ class BackendClient:
             raise _rejection(backend, response.status_code, _decode(backend, response.content))
         return response.content
 
-    async def read_stream(
-        self, backend: BackendTarget, response: httpx.Response
-    ) -> AsyncIterator[bytes]:
-        """An answer's body as it arrives; a backend dying half-way is BackendUnavailable."""
-        try:
-            async for chunk in response.aiter_raw():
-                yield chunk
-        except httpx.HTTPError:
-            raise BackendUnavailable(backend=backend.name) from None
-        finally:
-            await response.aclose()
+    async def exchange(
+        self,
+        backend: BackendTarget,
+        method: str,
+        target: str,
+        *,
+        headers: list[tuple[str, str]],
+        content: Content = None,
+    ) -> Answer:
+        """Forward a request whose path and query (`target`) are already decided and encoded;
+        the answer's body is left to stream (the REST passthrough)."""
+        return await self._streams.open(backend, method, target, headers=headers, content=content)
 
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             await client.aclose()
+        await self._streams.aclose()
 
 
 def decode_json(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeGuard
 
 if TYPE_CHECKING:
     import jwt
@@ -165,3 +166,50 @@ def issue_dev_token(
     import jwt
 
     return jwt.encode(claims, secret, algorithm="HS256")
+
+
+class VerifiedTokens:
+    """A verifier that remembers the tokens it has accepted, until they expire.
+
+    Verifying a signature costs tens of microseconds per request (the passthrough's hot
+    path pays it on every call); a client sends the same token many times. Only accepted
+    tokens are kept, keyed by the whole token (so by its signature), each until its `exp`
+    and never longer than `max_age_s`, and at most `maxsize` of them (the oldest go first).
+    """
+
+    def __init__(
+        self,
+        inner: TokenVerifier,
+        *,
+        maxsize: int = 10_000,
+        max_age_s: float = 300,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._inner = inner
+        self._maxsize = maxsize
+        self._max_age_s = max_age_s
+        self._clock = clock
+        self._accepted: OrderedDict[str, tuple[float, Mapping[str, Any]]] = OrderedDict()
+
+    @property
+    def inner(self) -> TokenVerifier:
+        return self._inner
+
+    async def claims(self, token: str) -> Mapping[str, Any]:
+        now = self._clock()
+        kept = self._accepted.get(token)
+        if kept is not None and now < kept[0]:
+            return kept[1]
+        claims = await self._inner.claims(token)
+        expires = claims.get("exp")
+        until = min(expires, now + self._max_age_s) if _is_time(expires) else now
+        if until > now:
+            self._accepted[token] = (until, claims)
+            self._accepted.move_to_end(token)
+            while len(self._accepted) > self._maxsize:
+                self._accepted.popitem(last=False)
+        return claims
+
+
+def _is_time(value: object) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)

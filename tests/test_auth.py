@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -23,6 +24,7 @@ from gateway.auth import (
     HS256Verifier,
     Identity,
     JWKSVerifier,
+    VerifiedTokens,
     identify,
     issue_dev_token,
     verifier_from_settings,
@@ -239,10 +241,16 @@ def test_short_secret_fails_at_construction() -> None:
 
 
 def test_verifier_from_settings() -> None:
+    def inner(verifier: object) -> object:
+        assert isinstance(verifier, VerifiedTokens)  # accepted tokens are remembered
+        return verifier.inner
+
     both = verifier_from_settings(jwt_secret=SECRET, jwks_url=JWKS_URL)
-    assert isinstance(both, JWKSVerifier)
-    assert isinstance(verifier_from_settings(jwt_secret=SECRET, jwks_url=None), HS256Verifier)
-    assert isinstance(verifier_from_settings(jwt_secret=SECRET, jwks_url=""), HS256Verifier)
+    assert isinstance(inner(both), JWKSVerifier)
+    assert isinstance(
+        inner(verifier_from_settings(jwt_secret=SECRET, jwks_url=None)), HS256Verifier
+    )
+    assert isinstance(inner(verifier_from_settings(jwt_secret=SECRET, jwks_url="")), HS256Verifier)
     for secret in (None, ""):
         with pytest.raises(ValueError, match=r"GATEWAY_JWKS_URL.*GATEWAY_JWT_SECRET"):
             verifier_from_settings(jwt_secret=secret, jwks_url=None)
@@ -398,3 +406,49 @@ def test_parse_jwks_keeps_rsa_signing_keys_only() -> None:
     for bad in bad_documents:
         with pytest.raises(ValueError, match="JWKS"):
             parse_jwks(bad)
+
+
+class CountingVerifier:
+    """The HS256 verifier, counting how often it is really asked."""
+
+    def __init__(self) -> None:
+        self.inner = HS256Verifier(SECRET)
+        self.calls = 0
+
+    async def claims(self, token: str) -> Mapping[str, Any]:
+        self.calls += 1
+        return await self.inner.claims(token)
+
+
+async def test_verified_tokens_are_remembered_until_they_expire() -> None:
+    now = [time.time()]
+    counting = CountingVerifier()
+    verifier = VerifiedTokens(counting, max_age_s=300, clock=lambda: now[0])
+    token = issue_dev_token("t-1", secret=SECRET, ttl_s=120, now=now[0])
+    for _ in range(3):
+        assert (await identify(f"Bearer {token}", verifier)).traveler_id == "t-1"
+    assert counting.calls == 1
+    now[0] += 121  # past exp by the cache's clock: asked again (the real clock still accepts it)
+    await identify(f"Bearer {token}", verifier)
+    assert counting.calls == 2
+
+
+async def test_refused_tokens_are_never_remembered() -> None:
+    counting = CountingVerifier()
+    verifier = VerifiedTokens(counting)
+    forged = issue_dev_token("t-1", secret="another-secret-0123456789abcdef0123456789")
+    for _ in range(2):
+        assert (await identify(f"Bearer {forged}", verifier)).refusal == "bad signature"
+    assert counting.calls == 2
+
+
+async def test_the_oldest_remembered_token_goes_first() -> None:
+    counting = CountingVerifier()
+    verifier = VerifiedTokens(counting, maxsize=2)
+    tokens = [issue_dev_token(f"t-{n}", secret=SECRET) for n in range(3)]
+    for token in tokens:
+        await verifier.claims(token)
+    await verifier.claims(tokens[2])
+    assert counting.calls == 3
+    await verifier.claims(tokens[0])  # evicted by the third
+    assert counting.calls == 4

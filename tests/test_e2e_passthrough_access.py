@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
@@ -29,7 +30,7 @@ from tests.support.passthrough import (
     forbidden,
     unauthenticated,
 )
-from tests.support.processes import Service, start_uvicorn, write_routes
+from tests.support.processes import ROOT, Service, start_uvicorn, write_routes
 from tests.support.raw_http import raw_request
 
 pytestmark = pytest.mark.e2e
@@ -38,23 +39,39 @@ CALLERS = ("anonymous", "owner", "other", "agent")
 MiB = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+# Every test runs against both: routes.yaml without access entries (the contract's rules
+# apply by default) and the repository's own routes.yaml (explicit access entries; single
+# flights from the flights service, the batch canaried to it and shadowed).
+ROUTE_TABLES = ("contract-defaults", "repository-routes")
+
+
+@pytest.fixture(scope="module", params=ROUTE_TABLES)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
     """Its own stub (refused writes that slip through really change data) and a gateway
     with its default caches, following the stub's event feed as in local development."""
-    routes = write_routes(tmp_path_factory.mktemp("access") / "routes.yaml")
-    legacy = start_uvicorn("legacy_stub.app:app")
-    try:
-        env = gateway_env(legacy.url, routes, EVENTS_FEED_URL=f"{legacy.url}/_stub/events")
+    with ExitStack() as started:
+        legacy = start_uvicorn("legacy_stub.app:app")
+        started.callback(legacy.stop)
+        if request.param == "repository-routes":
+            flights = start_uvicorn("services.flights.app:app")
+            started.callback(flights.stop)
+            routes, flights_url = ROOT / "routes.yaml", flights.url
+        else:
+            routes = write_routes(tmp_path_factory.mktemp("access") / "routes.yaml")
+            flights_url = legacy.url
+        env = gateway_env(
+            legacy.url,
+            routes,
+            FLIGHTS_URL=flights_url,
+            EVENTS_FEED_URL=f"{legacy.url}/_stub/events",
+        )
         gateway = start_uvicorn("gateway.app:app", env=env, ready_path="/healthz")
-        try:
-            owner, other = find_parties(legacy.url)
-            with httpx.Client(timeout=30) as client:
-                yield World(legacy, gateway, owner, other, client)
-        finally:
-            gateway.stop()
-    finally:
-        legacy.stop()
+        started.callback(gateway.stop)
+        owner, other = find_parties(legacy.url)
+        client = started.enter_context(httpx.Client(timeout=30))
+        yield World(legacy, gateway, owner, other, client, env)
 
 
 @pytest.fixture
@@ -642,10 +659,9 @@ def padded(body: Json, size: int) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def small(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    """A gateway whose body limit is 1000 bytes, in front of the same stub."""
-    routes = write_routes(tmp_path_factory.mktemp("small") / "routes.yaml")
-    env = gateway_env(world.legacy.url, routes, GATEWAY_MAX_BODY_BYTES="1000")
+def small(world: World) -> Iterator[Service]:
+    """The world's gateway again, with a body limit of 1000 bytes."""
+    env = {**world.env, "GATEWAY_MAX_BODY_BYTES": "1000"}
     gateway = start_uvicorn("gateway.app:app", env=env, ready_path="/healthz")
     try:
         yield gateway

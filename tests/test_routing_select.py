@@ -4,7 +4,10 @@ import textwrap
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from gateway.routing.errors import RoutesError
 from gateway.routing.select import RouteDecision, RouteRequest, sticky_bucket
 from gateway.routing.table import Backend, RouteTable, parse_table
 
@@ -268,3 +271,39 @@ def test_a_migrated_route_can_shadow_back_to_legacy() -> None:
     table = table_with("target: flights\nshadow: {target: legacy}\n")
     decision = table.select(RouteRequest("GET", "/api/flights"), roll=never)
     assert (decision.backend, decision.shadow) == (FLIGHTS, LEGACY)
+
+
+# -- the route index: the same answer as trying every route ---------------------------------
+
+SEGMENTS = st.sampled_from(["api", "trips", "flights", "travelers", "x", "t-1", "", "cancel"])
+TEMPLATE_PARTS = st.sampled_from(["api", "trips", "flights", "x", "{id}", "cancel"])
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> RouteTable:
+    entries = []
+    for _ in range(draw(st.integers(1, 8))):
+        parts = draw(st.lists(TEMPLATE_PARTS, min_size=0, max_size=4))
+        named = [f"{{p{n}}}" if part == "{id}" else part for n, part in enumerate(parts)]
+        path = "/" + "/".join(named)
+        if draw(st.booleans()):
+            path = path.rstrip("/") + "/**"
+        methods = draw(st.sampled_from(["", "    methods: [GET]\n", "    methods: [POST]\n"]))
+        entries.append(
+            f"  - path: {path if path != '/' else '/api'}\n{methods}    target: legacy\n"
+        )
+    text = "version: 1\nbackends:\n  legacy: {url: 'http://l'}\ndefault: legacy\nroutes:\n"
+    try:
+        return parse_table(text + "".join(entries), source="t.yaml", env={})
+    except RoutesError:
+        return parse_table(text.replace("routes:\n", ""), source="t.yaml", env={})
+
+
+@given(tables(), st.sampled_from(["GET", "POST"]), st.lists(SEGMENTS, max_size=5))
+def test_the_index_finds_the_route_that_trying_every_route_finds(
+    table: RouteTable, method: str, segments: list[str]
+) -> None:
+    path = "/" + "/".join(segments)
+    every = [route for route in table.routes if route.matches(method, path)]
+    expected = max(every, key=lambda r: (r.template.specificity, -r.index), default=None)
+    assert table.match(method, path) == expected

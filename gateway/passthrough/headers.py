@@ -2,7 +2,8 @@
 
 Requests keep everything but hop-by-hop headers and the gateway's own routing override, and
 gain X-Forwarded-For / X-Forwarded-Proto / X-Request-Id. Answers keep everything but
-hop-by-hop headers and the backend's `date` and `server` (the gateway's server sends its
+hop-by-hop headers (their Content-Length stays: the body passes byte for byte) and the
+backend's `date` and `server` (the gateway's server sends its
 own; two of each confuse caches and clients), and carry `Cache-Control: private, no-store`
 unless the route is public.
 """
@@ -27,7 +28,10 @@ HOP_BY_HOP = frozenset(
     }
 )
 NOT_FORWARDED = HOP_BY_HOP | {"x-route-target"}
-NOT_RETURNED = HOP_BY_HOP | {"date", "server"}
+# The body passes byte for byte (no decompression), so the backend's Content-Length holds.
+NOT_RETURNED = (HOP_BY_HOP - {"content-length"}) | {"date", "server"}
+NOT_RETURNED_RAW = frozenset(name.encode() for name in NOT_RETURNED)
+NOT_RETURNED_PRIVATE = NOT_RETURNED_RAW | {b"cache-control"}
 PRIVATE = (b"cache-control", b"private, no-store")
 
 
@@ -57,14 +61,11 @@ def forward_headers(
 
 
 def response_headers(
-    headers: Iterable[tuple[str, str]], *, public: bool, request_id: str
+    headers: Iterable[tuple[bytes, bytes]], *, public: bool, request_id: str
 ) -> list[tuple[bytes, bytes]]:
     """The backend's answer headers as the client gets them; repeated ones (Set-Cookie) kept."""
-    kept = [
-        (k.lower().encode("latin-1"), v.encode("latin-1"))
-        for k, v in headers
-        if k.lower() not in NOT_RETURNED and (public or k.lower() != "cache-control")
-    ]
+    dropped = NOT_RETURNED_RAW if public else NOT_RETURNED_PRIVATE
+    kept = [(k.lower(), v) for k, v in headers if k.lower() not in dropped]
     if not public:
         kept.append(PRIVATE)
     kept.append((b"x-request-id", request_id.encode("latin-1")))

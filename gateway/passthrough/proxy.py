@@ -201,29 +201,30 @@ class Passthrough:
         )
         if length is not None and not isinstance(content, bytes):
             headers.append(("content-length", str(length)))
-        request = client.build_request(
-            backend, incoming.method, incoming.target, content=content, headers=headers
-        )
         try:
-            response = await client.send(backend, request, stream=True, pass_5xx=True)
+            answer = await client.exchange(
+                backend, incoming.method, incoming.target, headers=headers, content=content
+            )
         except BackendError:
             self.runtime.stats.record(decision.route_key, backend.name, ok=False)
             raise
-        self.runtime.stats.record(decision.route_key, backend.name, ok=response.status_code < 500)
+        self.runtime.stats.record(decision.route_key, backend.name, ok=answer.status < 500)
         public = applied is not None and applied.rule.public
         start = {
             "type": "http.response.start",
-            "status": response.status_code,
+            "status": answer.status,
             "headers": response_headers(
-                response.headers.multi_items(), public=public, request_id=incoming.request_id
+                answer.raw_headers, public=public, request_id=incoming.request_id
             ),
         }
-        chunks = client.read_stream(backend, response)
         held = clearance.answer_rule is not None or incoming.method not in ("GET", "HEAD")
-        if held and 200 <= response.status_code < 300:
-            await self._send_held(incoming, identity, clearance, start, chunks, send)
-        else:
-            await self._send_streamed(incoming, decision, start, chunks, send)
+        try:
+            if held and 200 <= answer.status < 300:
+                await self._send_held(incoming, identity, clearance, start, answer.chunks, send)
+            else:
+                await self._send_streamed(incoming, decision, start, answer.chunks, send)
+        finally:
+            await answer.aclose()
 
     async def _send_held(
         self,
@@ -241,6 +242,7 @@ class Passthrough:
             access.check_answer(identity, clearance.answer_rule, parsed, owned=clearance.owned)
         else:
             await forget_changed(self.runtime.cache, parsed)
+        start["headers"] = [h for h in start["headers"] if h[0] != b"content-length"]
         start["headers"].append((b"content-length", str(len(body)).encode()))
         await send(start)
         await send({"type": "http.response.body", "body": body})
@@ -257,16 +259,19 @@ class Passthrough:
         copy: list[bytes] | None = [] if decision.shadow is not None else None
         size = 0
         await send(start)
+        held: bytes | None = None  # one chunk behind, so the last one ends the answer
         try:
             async for chunk in chunks:
                 size += len(chunk)
                 if copy is not None and size <= shadows.max_body:
                     copy.append(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                if held is not None:
+                    await send({"type": "http.response.body", "body": held, "more_body": True})
+                held = chunk
         except BackendError as error:  # the status is sent: all that is left is to stop
             log.warning("%s %s: the answer broke off: %s", incoming.method, incoming.path, error)
             return
-        await send({"type": "http.response.body", "body": b""})
+        await send({"type": "http.response.body", "body": held or b""})
         if copy is not None and size > shadows.max_body:
             shadows.skip(decision, outcome="too_large")
         elif copy is not None:

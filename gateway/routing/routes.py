@@ -17,7 +17,7 @@ from gateway.routing.access_rules import AccessRule, read_access
 from gateway.routing.document import Reader, line_of
 from gateway.routing.errors import Problem
 from gateway.routing.policies import Canary, Shadow, read_canary, read_shadow, read_target
-from gateway.routing.templates import PathTemplate, TemplateError
+from gateway.routing.templates import PathTemplate, TemplateError, path_parts
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _KEYS = ("path", "methods", "target", "access", "canary", "shadow")
@@ -52,8 +52,11 @@ class Route:
         return f"routes[{self.index}] {self.key}"
 
     def matches(self, method: str, path: str) -> bool:
+        return self.matches_parts(method, path_parts(path))
+
+    def matches_parts(self, method: str, parts: list[str]) -> bool:
         allowed = self.methods is None or method.upper() in self.methods
-        return allowed and self.template.matches(path)
+        return allowed and self.template.matches_parts(parts)
 
 
 def read_routes(

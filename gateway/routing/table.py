@@ -24,6 +24,7 @@ from gateway.routing.errors import RoutesError
 from gateway.routing.policies import Canary, Shadow, read_target
 from gateway.routing.routes import Route, read_routes
 from gateway.routing.select import RouteDecision, RouteRequest, decide
+from gateway.routing.templates import path_parts
 
 __all__ = [
     "Backend",
@@ -54,10 +55,15 @@ class RouteTable:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "backends", MappingProxyType(dict(self.backends)))
+        object.__setattr__(self, "_index", _RouteIndex(self.routes))
 
     def match(self, method: str, path: str) -> Route | None:
         """The most specific route for the request; ties go to the earlier entry."""
-        candidates = [route for route in self.routes if route.matches(method, path)]
+        parts = path_parts(path)
+        index: _RouteIndex = object.__getattribute__(self, "_index")
+        candidates = [
+            route for route in index.candidates(parts) if route.matches_parts(method, parts)
+        ]
         return max(
             candidates, key=lambda route: (route.template.specificity, -route.index), default=None
         )
@@ -67,6 +73,27 @@ class RouteTable:
     ) -> RouteDecision:
         """Where this request goes and why; `roll` gives [0, 1) draws for random choices."""
         return decide(self, request, roll=roll)
+
+
+class _RouteIndex:
+    """Routes by their first two literal segments, so that a request is tried only against
+    the routes that can match it (the passthrough asks once per request)."""
+
+    PREFIX = 2
+
+    def __init__(self, routes: tuple[Route, ...]) -> None:
+        self.general: list[Route] = []  # a {param} or /** within the first two segments
+        self.by_prefix: dict[tuple[str, ...], list[Route]] = {}
+        for route in routes:
+            head = route.template.segments[: self.PREFIX]
+            if len(head) == self.PREFIX and all(part is not None for part in head):
+                self.by_prefix.setdefault(tuple(str(part) for part in head), []).append(route)
+            else:
+                self.general.append(route)
+
+    def candidates(self, parts: list[str]) -> list[Route]:
+        found = self.by_prefix.get(tuple(parts[: self.PREFIX]))
+        return self.general if found is None else [*found, *self.general]
 
 
 def parse_table(text: str, *, source: str, env: Mapping[str, str]) -> RouteTable:

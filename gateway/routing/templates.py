@@ -64,8 +64,10 @@ class PathTemplate:
 
     def matches(self, path: str) -> bool:
         """Whether `path` (a query after ? is ignored) fits this template."""
-        path = path.partition("?")[0]
-        parts = [] if path in ("", "/") else path.removeprefix("/").split("/")
+        return self.matches_parts(path_parts(path))
+
+    def matches_parts(self, parts: list[str]) -> bool:
+        """`matches` for a path already split by `path_parts` (split once, tried on many)."""
         if len(parts) < len(self.segments) or (len(parts) > len(self.segments) and not self.rest):
             return False
         return all(
@@ -80,6 +82,12 @@ class PathTemplate:
         """
         parts = path.partition("?")[0].removeprefix("/").split("/")
         return [part for part, wanted in zip(parts, self.segments, strict=False) if wanted is None]
+
+
+def path_parts(path: str) -> list[str]:
+    """ "/api/trips/trip-1?x=1" → ["api", "trips", "trip-1"]."""
+    path = path.partition("?")[0]
+    return [] if path in ("", "/") else path.removeprefix("/").split("/")
 
 
 def _segment(part: str, template: str) -> str | None:

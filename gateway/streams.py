@@ -1,0 +1,163 @@
+"""Backend answers the REST passthrough streams back: status, raw headers, body chunks.
+
+Two ways to open one, behind `BackendClient.exchange`:
+
+- `AiohttpStreams` (the default): aiohttp's own client session, with no httpx request or
+  response objects in between. The passthrough forwards bytes it has already decided on,
+  so it needs nothing httpx adds, and httpx's URL parsing and model building cost as much
+  as the rest of the hop (docs/benchmarks.md).
+- `HttpxStreams`: any httpx transport, e.g. `httpx.ASGITransport(app=stub)` in tests.
+
+Errors of either library become `BackendTimeout` / `BackendUnavailable` here, and only here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import httpx
+
+from gateway.errors import BackendTimeout, BackendUnavailable
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from gateway.backend import BackendClient, BackendTarget
+
+RawHeaders = Sequence[tuple[bytes, bytes]]
+Content = bytes | AsyncIterator[bytes] | None
+
+
+@dataclass(slots=True)
+class Answer:
+    """A backend's answer whose body has not been read: iterate `chunks` once (it closes
+    the answer at its end), or `aclose()` it."""
+
+    status: int
+    raw_headers: RawHeaders
+    chunks: AsyncIterator[bytes]
+
+    async def aclose(self) -> None:
+        await self.chunks.aclose()  # type: ignore[attr-defined]
+
+
+class Streams(Protocol):
+    async def open(
+        self,
+        backend: BackendTarget,
+        method: str,
+        target: str,
+        *,
+        headers: list[tuple[str, str]],
+        content: Content,
+    ) -> Answer: ...
+
+    async def aclose(self) -> None: ...
+
+
+class AiohttpStreams:
+    """One aiohttp session per event loop, opened lazily (warm Lambda invocations reuse it)."""
+
+    def __init__(self, *, limit: int = 256) -> None:
+        self._limit = limit
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _session_now(self) -> aiohttp.ClientSession:
+        import aiohttp
+
+        loop = asyncio.get_running_loop()
+        if self._session is None or loop is not self._loop:
+            self._loop = loop
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._limit, keepalive_timeout=30),
+                auto_decompress=False,  # bytes and Content-Encoding pass through as sent
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    async def open(
+        self,
+        backend: BackendTarget,
+        method: str,
+        target: str,
+        *,
+        headers: list[tuple[str, str]],
+        content: Content,
+    ) -> Answer:
+        import aiohttp
+        from yarl import URL
+
+        session = self._session_now()
+        url = URL(backend.url + target, encoded=True)  # the decided path, not re-normalised
+        timeout = aiohttp.ClientTimeout(sock_connect=backend.timeout_s, sock_read=backend.timeout_s)
+        try:
+            async with asyncio.timeout(backend.timeout_s):
+                response = await session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    data=content,
+                    allow_redirects=False,
+                    timeout=timeout,
+                )
+        except TimeoutError:
+            raise BackendTimeout(backend=backend.name, timeout_s=backend.timeout_s) from None
+        except aiohttp.ClientError:
+            raise BackendUnavailable(backend=backend.name) from None
+        return Answer(response.status, response.raw_headers, _aiohttp_body(backend, response))
+
+
+async def _aiohttp_body(backend: BackendTarget, response: Any) -> AsyncIterator[bytes]:
+    import aiohttp
+
+    try:
+        async for chunk in response.content.iter_any():
+            yield chunk
+    except (aiohttp.ClientError, TimeoutError):
+        raise BackendUnavailable(backend=backend.name) from None
+    finally:
+        response.release()
+
+
+class HttpxStreams:
+    """Through the client's httpx transport (whatever the tests plug in)."""
+
+    def __init__(self, client: BackendClient) -> None:
+        self._client = client
+
+    async def aclose(self) -> None:
+        """The client's httpx clients are its own to close."""
+
+    async def open(
+        self,
+        backend: BackendTarget,
+        method: str,
+        target: str,
+        *,
+        headers: list[tuple[str, str]],
+        content: Content,
+    ) -> Answer:
+        request = self._client.build_request(
+            backend, method, target, headers=headers, content=content
+        )
+        response = await self._client.send(backend, request, stream=True, pass_5xx=True)
+        return Answer(response.status_code, response.headers.raw, _httpx_body(backend, response))
+
+
+async def _httpx_body(backend: BackendTarget, response: httpx.Response) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in response.aiter_raw():
+            yield chunk
+    except httpx.HTTPError:
+        raise BackendUnavailable(backend=backend.name) from None
+    finally:
+        await response.aclose()
