@@ -39,4 +39,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return answer
 
 
-__all__ = ["events", "handler"]
+__all__ = ["app", "events", "handler"]

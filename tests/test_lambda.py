@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import Stack, gateway_env
-from tests.support.processes import ROOT, write_routes
+from tests.support.processes import ROOT, running, write_routes
 
 pytestmark = pytest.mark.e2e
 EVENTS = Path(__file__).parent / "events"
@@ -88,3 +89,31 @@ def test_a_warm_container_reuses_its_redis_connection(e2e: Stack, tmp_path: Path
         assert [a["body"] for a in result["answers"]] == [{"data": {"me": {"id": "t-2"}}}] * 2
         assert result["redis_builds"] == 1 and result["client_builds"] == 1
         assert redis.client().keys("bff:v1:e:traveler:*")  # written before answering
+
+
+def test_a_shadow_still_running_when_the_invocation_ends_is_cut_off_not_a_mismatch(
+    e2e: Stack, tmp_path: Path
+) -> None:
+    """On Lambda the container freezes once the answer is returned: the handler gives the
+    shadow its small budget, then cancels it and counts it as cut off."""
+    with running("services.flights.app:app") as flights:
+        httpx.post(f"{flights.url}/_stub/faults", json={"path_prefix": "/api", "hang": True})
+        routes = write_routes(
+            tmp_path / "routes.yaml",
+            flights_target="legacy",
+            extra="    shadow: {target: flights, percent: 100}\n",
+        )
+        env = {
+            "PATH": "/usr/bin:/bin",
+            **gateway_env(e2e.legacy.url, routes),
+            "FLIGHTS_URL": flights.url,
+        }
+        command = [sys.executable, str(Path(__file__).parent / "lambda_shadow_invoke.py")]
+        command += ["/api/flights/fl-1", e2e.token("qa-1", "agent")]
+        done = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 0, done.stderr
+    first, second = json.loads(done.stdout.strip().splitlines()[-1])
+    assert first == {"status": 200, "shadow": {"cut_off": 1}, "pending": 0}
+    assert second == {"status": 200, "shadow": {"cut_off": 2}, "pending": 0}
