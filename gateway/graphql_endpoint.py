@@ -80,7 +80,8 @@ class GraphQLEndpoint:
         request_error = is_request_error(errors)
         body: dict[str, Any] = {}
         if errors:
-            body["errors"] = [client_error(error) for error in errors]
+            stage = self.runtime.settings.stage
+            body["errors"] = [client_error(error, stage=stage) for error in errors]
         if not request_error:
             body["data"] = result.data
         trace = context.cache.trace

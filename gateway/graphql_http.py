@@ -13,11 +13,13 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from gateway.config import Stage
 from gateway.errors import GatewayError
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 MASKED_MESSAGE = "Internal server error."
+SUGGESTION = " Did you mean "  # how graphql.pyutils.did_you_mean starts every hint
 
 
 class RequestProblem(Exception):
@@ -119,12 +121,17 @@ def status_for(media_type: str, *, request_error: bool) -> int:
     return 200
 
 
-def client_error(error: GraphQLError) -> dict[str, Any]:
+def client_error(error: GraphQLError, *, stage: Stage) -> dict[str, Any]:
     """What a client may see of an error: the gateway's own errors and GraphQL's, as they are;
-    anything unexpected masked (no stack trace, no backend URL)."""
+    anything unexpected masked (no stack trace, no backend URL). Outside dev, without
+    graphql-core's "Did you mean …?" hints: they would spell out the schema that turning
+    introspection off keeps to itself."""
     original = error.original_error
     if original is None or isinstance(original, GatewayError):
-        return error.formatted  # type: ignore[return-value]
+        formatted: dict[str, Any] = error.formatted  # type: ignore[assignment]
+        if stage == "dev":
+            return formatted
+        return formatted | {"message": without_suggestions(formatted["message"])}
     masked = GraphQLError(
         MASKED_MESSAGE,
         nodes=error.nodes,
@@ -132,6 +139,13 @@ def client_error(error: GraphQLError) -> dict[str, Any]:
         extensions={"code": "INTERNAL_SERVER_ERROR"},
     )
     return masked.formatted  # type: ignore[return-value]
+
+
+def without_suggestions(message: str) -> str:
+    """`Cannot query field 'nme' on type 'Traveler'. Did you mean 'name'?` →
+    `Cannot query field 'nme' on type 'Traveler'.` (graphql-core always puts the hint last)."""
+    head, found, _ = message.rpartition(SUGGESTION)
+    return head if found else message
 
 
 def problem_body(problem: RequestProblem) -> dict[str, Any]:

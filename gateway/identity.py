@@ -100,11 +100,19 @@ def refusal_reason(error: jwt.PyJWTError) -> str:
 @dataclass(frozen=True, slots=True)
 class ClaimRules:
     """What every verifier checks once it holds the key: `exp` and `sub` present, times within
-    `leeway_s` of now, and the issuer and audience when configured."""
+    `leeway_s` of now, the issuer and audience when configured, and Cognito's `token_use`
+    when `token_use` is set.
+
+    `token_use`: Cognito signs id and access tokens with the same keys, for the same pool and
+    app client, so only this claim tells them apart. The JWKS verifier accepts `access` only
+    (docs/security.md, "Identity"). A token without the claim is not from Cognito (whose
+    tokens always carry it) and is left to the issuer and audience checks.
+    """
 
     issuer: str | None = None
     audience: str | None = None
     leeway_s: int = 30
+    token_use: str | None = None
 
     def decode(self, token: str, key: str | jwt.PyJWK, *, algorithm: str) -> dict[str, Any]:
         import jwt
@@ -121,7 +129,12 @@ class ClaimRules:
         except jwt.PyJWTError as error:
             raise InvalidTokenError(refusal_reason(error)) from None
         self._check_audience(claims)
+        self._check_token_use(claims)
         return claims
+
+    def _check_token_use(self, claims: Mapping[str, Any]) -> None:
+        if self.token_use is not None and claims.get("token_use", self.token_use) != self.token_use:
+            raise InvalidTokenError("wrong token use")
 
     def _check_audience(self, claims: Mapping[str, Any]) -> None:
         # Cognito access tokens name the app client in `client_id` rather than `aud`.

@@ -330,7 +330,7 @@ async def test_key_rotation(rs: JWKSVerifier, idp: IdentityProvider, clock: Cloc
     assert idp.fetches == 3
 
 
-async def test_keys_are_refetched_after_the_ttl(
+async def test_keys_are_refetched_after_the_ttl_behind_the_requests(
     rs: JWKSVerifier, idp: IdentityProvider, clock: Clock
 ) -> None:
     header = f"Bearer {rs256(claims())}"
@@ -339,8 +339,13 @@ async def test_keys_are_refetched_after_the_ttl(
     assert await identify(header, rs) == Identity("t-1", "traveler")
     assert idp.fetches == 1
     clock.now += 1
+    # answered from the keys held; the refresh runs behind it (tests/test_jwks_refresh.py
+    # holds the provider's answer to show the request does not wait for it)
     assert await identify(header, rs) == Identity("t-1", "traveler")
+    stranger = f"Bearer {rs256(claims(), kid='k9', key='k9')}"
+    assert await identify(stranger, rs) == refused("unknown key")  # waited for it, or after it
     assert idp.fetches == 2
+    await rs.aclose()
 
 
 @pytest.mark.parametrize(
@@ -372,21 +377,63 @@ async def test_stale_keys_serve_while_the_provider_is_down(
     rs: JWKSVerifier, idp: IdentityProvider, clock: Clock
 ) -> None:
     header = f"Bearer {rs256(claims())}"
+    stranger = f"Bearer {rs256(claims(), kid='k9', key='k9')}"
     assert await identify(header, rs) == Identity("t-1", "traveler")
     idp.status = 500
     clock.now += 601
     assert await identify(header, rs) == Identity("t-1", "traveler")
+    assert await identify(stranger, rs) == refused("keys unavailable")  # the refresh failed
+    assert await identify(header, rs) == Identity("t-1", "traveler")
     assert idp.fetches == 2
+    clock.now += 30  # the next refresh is due, and fails again: still served
+    assert await identify(header, rs) == Identity("t-1", "traveler")
+    assert await identify(stranger, rs) == refused("keys unavailable")
+    assert idp.fetches == 3
+    await rs.aclose()
 
 
 def test_client_follows_the_event_loop(idp: IdentityProvider, clock: Clock) -> None:
     rs = JWKSVerifier(JWKS_URL, transport=idp.transport, clock=clock)
-    header = f"Bearer {rs256(claims())}"
     # each asyncio.run is a fresh loop, as a later Lambda invocation may be
-    assert asyncio.run(identify(header, rs)) == Identity("t-1", "traveler")
-    clock.now += 600
-    assert asyncio.run(identify(header, rs)) == Identity("t-1", "traveler")
+    assert asyncio.run(identify(f"Bearer {rs256(claims())}", rs)) == Identity("t-1", "traveler")
+    idp.keys = [jwk("k1"), jwk("k2")]
+    clock.now += 30
+    rotated = f"Bearer {rs256(claims(), kid='k2', key='k2')}"  # unknown: fetched on this loop
+    assert asyncio.run(identify(rotated, rs)) == Identity("t-1", "traveler")
     assert idp.fetches == 2
+
+
+# --- Cognito's token_use -------------------------------------------------------------------
+
+POOL = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool"
+
+
+def cognito(token_use: str | None, **extra: Any) -> dict[str, Any]:
+    """The claims Cognito signs: access tokens name the app client in `client_id`, id tokens
+    in `aud`; both carry `token_use`."""
+    base = claims(iss=POOL, **extra)
+    return base if token_use is None else base | {"token_use": token_use}
+
+
+async def test_jwks_accepts_access_tokens_only(idp: IdentityProvider, clock: Clock) -> None:
+    rs = JWKSVerifier(JWKS_URL, transport=idp.transport, clock=clock, issuer=POOL, audience="app")
+    cases = {
+        rs256(cognito("access", client_id="app")): Identity("t-1", "traveler"),
+        rs256(cognito("id", aud="app")): refused("wrong token use"),
+        rs256(cognito("refresh", client_id="app")): refused("wrong token use"),
+        rs256(cognito("access", client_id="other")): refused("wrong audience"),
+        # not Cognito (which always sets it): left to the issuer and audience checks
+        rs256(cognito(None, aud="app")): Identity("t-1", "traveler"),
+    }
+    assert {token: await identify(f"Bearer {token}", rs) for token in cases} == cases
+    await rs.aclose()
+
+
+async def test_hs256_does_not_look_at_token_use(hs: HS256Verifier) -> None:
+    # dev tokens carry no token_use; the shared secret is no Cognito
+    assert await identify(f"Bearer {hs256(claims(token_use='id'))}", hs) == Identity(
+        "t-1", "traveler"
+    )
 
 
 def test_parse_jwks_keeps_rsa_signing_keys_only() -> None:

@@ -21,7 +21,14 @@ pytestmark = pytest.mark.e2e
 
 def test_prod_turns_graphiql_and_introspection_off(stack: Stack, tmp_path: Path) -> None:
     routes = write_routes(tmp_path / "routes.yaml")
-    env = gateway_env(stack.legacy.url, routes, GATEWAY_STAGE="prod", **NO_CACHE)
+    env = gateway_env(
+        stack.legacy.url,
+        routes,
+        GATEWAY_STAGE="prod",
+        GATEWAY_JWT_ISSUER="https://issuer.example",
+        GATEWAY_JWT_AUDIENCE="app",
+        **NO_CACHE,
+    )
     prod = start_uvicorn("gateway.app:app", env=env, ready_path="/healthz")
     try:
         url = f"{prod.url}/graphql/web"

@@ -43,6 +43,8 @@ REQUIRED_PROD_PARAMS = {
     "legacyUrl": "https://legacy.internal.example",
     "flightsUrl": "https://flights.internal.example",
     "jwtSecretId": "bff-gateway/prod/jwt",
+    "jwtIssuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example",
+    "jwtAudience": "example-app-client",
     "subnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
     "securityGroupIds": "sg-0123456789abcdef0",
 }
@@ -432,11 +434,12 @@ def test_cfn_lint_finds_no_errors(packages: dict[str, Package], stage: str) -> N
 
 
 @pytest.mark.e2e
-def test_other_stages_and_prod_without_its_params_are_refused(
+def test_no_stage_other_stages_and_prod_without_its_params_are_refused(
     sls_home: Path, tooling: None
 ) -> None:
     env = sls_env(sls_home)
     for args, missing in [
+        ([], ['Cannot resolve variable at "provider.stage"']),  # no silent default to dev
         (["--stage", "qa"], ['"custom.stageIsDevOrProd"']),
         (
             ["--stage", "prod"],
