@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from gateway.asgi import ASGIApp, Message, Receive, Scope, Send
+from gateway.asgi import ASGIApp, Receive, Scope, Send
 from gateway.cache.keys import answer_key, query_hash
 from gateway.cache.policy import CachePolicy, etag_for, if_none_match
 from gateway.cache.tiered import TieredCache
@@ -24,7 +24,7 @@ from gateway.graphql_http import (
     params_from_get,
     params_from_post,
 )
-from gateway.http_body import BodyTooLarge, ClientGone, declared_length, read_body
+from gateway.http_body import BodyTooLarge, ClientGone, declared_length, read_body, replay_body
 
 SCHEMAS = Path(__file__).parent / "schemas"
 
@@ -112,7 +112,7 @@ class PublicAnswerCache:
         response = await self._hit(scope, schema, body)
         if response is not None:
             return await response(scope, receive, send)
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
     async def _body(self, scope: Scope, receive: Receive) -> bytes:
         """The POST body, refused past the cap before it is all read (GET has none)."""
@@ -156,16 +156,3 @@ def _too_large(error: BodyTooLarge) -> Response:
     body = {"errors": [{"message": str(error), "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]}
     headers = {"cache-control": "private, no-store"}
     return Response(dump(body), status_code=413, media_type=JSON, headers=headers)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed

@@ -12,17 +12,23 @@ from starlette.responses import JSONResponse
 from gateway.answers import PublicAnswerCache
 from gateway.collector import settle_after_startup
 from gateway.config import Settings
+from gateway.cors import CorsMiddleware
+from gateway.deadline import DeadlineMiddleware
 from gateway.graphql_endpoint import GraphQLEndpoint
+from gateway.idempotency import IdempotencyMiddleware, build_store
 from gateway.invalidation import FeedFollower
 from gateway.passthrough import PassthroughMiddleware
+from gateway.ratelimit.limiter import RateLimiter
+from gateway.ratelimit.middleware import RateLimitMiddleware
 from gateway.runtime import Runtime
 from gateway.schemas.mobile import build_mobile_schema
 from gateway.schemas.web import build_web_schema
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings.from_env()
+    settings = settings or Settings.from_env_or_exit()
     runtime = Runtime(settings)
+    limiter = RateLimiter.from_settings(settings)  # None: GATEWAY_RATE_LIMIT is off
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,7 +61,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     async def route_stats(request: Request) -> JSONResponse:
-        return JSONResponse({"health": runtime.routes.health(), "stats": runtime.stats.snapshot()})
+        return JSONResponse(
+            {
+                "health": runtime.routes.health(),
+                "stats": runtime.stats.snapshot(),
+                "breakers": runtime.client.breakers.snapshot(),
+                "rate_limit": limiter.stats() if limiter else None,
+            }
+        )
 
     app.add_route("/healthz", health, methods=["GET"])
     app.add_route("/_gateway/routes", route_stats, methods=["GET"])
@@ -68,6 +81,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Outermost: /api/... is answered before the answer cache and FastAPI's router.
     app.add_middleware(PassthroughMiddleware, runtime=runtime)
+    # Before the passthrough and GraphQL: a retried write is answered from the idempotency
+    # store without reaching a backend (docs/idempotency.md).
+    app.add_middleware(
+        IdempotencyMiddleware,
+        verifier=runtime.verifier,
+        store=build_store(settings),
+        max_body_bytes=settings.max_body_bytes,
+    )
+    app.add_middleware(DeadlineMiddleware, timeout_s=settings.request_timeout_s)  # /api, /graphql
+    if limiter:  # every caller's requests count before any work is done for them
+        app.add_middleware(
+            RateLimitMiddleware,
+            limiter=limiter,
+            verifier=runtime.verifier,
+            address_header=settings.client_address_header,
+        )
+    # Outermost of all: preflights are answered before limits, and 429s carry CORS headers.
+    app.add_middleware(CorsMiddleware, origins=settings.cors_origins)
     return app
 
 

@@ -19,6 +19,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from gateway.breaker import BreakerPolicy, Breakers
+from gateway.deadline import budget_for, current_budget
 from gateway.errors import BackendRejected, BackendTimeout, BackendUnavailable
 from gateway.streams import AiohttpStreams, Answer, Content, HttpxStreams, Streams
 
@@ -60,12 +62,15 @@ class BackendClient:
         *,
         transport: TransportFactory = aiohttp_transport,
         limits: httpx.Limits = DEFAULT_LIMITS,
+        breakers: BreakerPolicy | None = None,
     ) -> None:
         self._transport = transport
         self._limits = limits
+        # one breaker per backend name, for the process's lifetime (a warm Lambda container's)
+        self.breakers = Breakers(breakers)
         # aiohttp's session directly where the transport is aiohttp's anyway (gateway.streams)
         self._streams: Streams = (
-            AiohttpStreams(limit=limits.max_connections or 256)
+            AiohttpStreams(self.breakers, limit=limits.max_connections or 256)
             if transport is aiohttp_transport
             else HttpxStreams(self)
         )
@@ -93,18 +98,22 @@ class BackendClient:
         stream: bool = False,
         pass_5xx: bool = False,
     ) -> httpx.Response:
-        """Send within the backend's deadline (until the headers are in).
+        """Send within the backend's timeout or the request's deadline, whichever comes first
+        (until the headers are in), through the backend's breaker (gateway.breaker).
 
         A 5xx is `BackendUnavailable` unless `pass_5xx` (passthrough hands it on as it is).
         """
+        budget = budget_for(backend.name, backend.timeout_s)
         client = self.client_for(backend.url)
-        try:
-            async with asyncio.timeout(backend.timeout_s):
-                response = await client.send(request, stream=stream)
-        except (TimeoutError, httpx.TimeoutException):
-            raise BackendTimeout(backend=backend.name, timeout_s=backend.timeout_s) from None
-        except httpx.HTTPError:
-            raise BackendUnavailable(backend=backend.name) from None
+        with self.breakers.guard(backend.name, cut=budget.cut) as guard:
+            try:
+                async with asyncio.timeout(budget.timeout_s):
+                    response = await client.send(request, stream=stream)
+            except (TimeoutError, httpx.TimeoutException):
+                raise BackendTimeout(backend=backend.name, timeout_s=budget.timeout_s) from None
+            except httpx.HTTPError:
+                raise BackendUnavailable(backend=backend.name) from None
+            guard.answered(response.status_code)
         if response.status_code >= 500 and not pass_5xx:
             await response.aclose()
             raise BackendUnavailable(backend=backend.name, status=response.status_code)
@@ -122,7 +131,8 @@ class BackendClient:
         content: Any = None,
     ) -> httpx.Request:
         """`path` may carry a query string; `content` is bytes or an async iterator of them."""
-        timeout = httpx.Timeout(backend.timeout_s)
+        budget = current_budget(backend.timeout_s)  # a streamed body's reads keep to it too
+        timeout = httpx.Timeout(backend.timeout_s if budget.spent else budget.timeout_s)
         client = self.client_for(backend.url)
         return client.build_request(
             method,

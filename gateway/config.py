@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
+
+from gateway.breaker import BreakerPolicy, parse_failures
+from gateway.cors import parse_origins
+from gateway.identity_rules import (
+    DEV_JWT_SECRET as DEV_JWT_SECRET,  # re-exported: devstack and tests import it from here
+)
+from gateway.identity_rules import dev_secret_allowed, prod_problem, secret_problem
+from gateway.ratelimit.bucket import Rate
 
 Stage = Literal["dev", "prod"]
 Transport = Literal["aiohttp", "httpcore"]
+T = TypeVar("T")
 
 DEFAULT_MAX_BODY_BYTES = 2**20  # 1 MiB, for GraphQL and the REST passthrough alike
-DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+DEFAULT_RATE_LIMIT = {"dev": "off", "prod": "100/1"}  # per caller; GATEWAY_RATE_LIMIT=off
 
 
 class SettingsError(ValueError):
@@ -34,21 +43,47 @@ class Settings:
     redis_cluster: bool = False
     events_feed_url: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    request_timeout_s: float = 8.0  # GATEWAY_REQUEST_TIMEOUT_MS, the deadline (docs/operations.md)
+    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)  # GATEWAY_BREAKER_*
+    cors_origins: tuple[str, ...] = ()  # GATEWAY_CORS_ORIGINS; empty: no CORS headers at all
+    rate_limit: Rate | None = None  # GATEWAY_RATE_LIMIT; None: off (the default in dev)
+    client_address_header: str | None = None  # GATEWAY_CLIENT_ADDRESS_HEADER (docs/security.md)
+
+    def __post_init__(self) -> None:
+        # Also for Settings built in code: prod without issuer/audience, or the dev secret
+        # outside dev, can't be constructed at all.
+        problem = secret_problem(
+            self.jwt_secret, self.jwks_url, stage=self.stage, dev_allowed=self.dev
+        ) or prod_problem(self.stage, issuer=self.jwt_issuer, audience=self.jwt_audience)
+        if problem:
+            raise SettingsError(problem)
 
     @property
     def dev(self) -> bool:
         return self.stage == "dev"
 
     @classmethod
+    def from_env_or_exit(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """For a process's entry point (uvicorn importing the app, a Lambda's init): a bad
+        setting ends the process with its one-line message on stderr, not a traceback."""
+        try:
+            return cls.from_env(env)
+        except SettingsError as error:
+            raise SystemExit(f"gateway: {error}") from None
+
+    @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         stage = _choice(env, "GATEWAY_STAGE", ("dev", "prod"), "dev")
-        secret = env.get("GATEWAY_JWT_SECRET") or (DEV_JWT_SECRET if stage == "dev" else None)
+        dev_allowed = dev_secret_allowed(
+            stage,
+            stage_explicit=bool(env.get("GATEWAY_STAGE")),
+            on_lambda=bool(env.get("AWS_LAMBDA_FUNCTION_NAME")),
+        )
+        secret = env.get("GATEWAY_JWT_SECRET") or (DEV_JWT_SECRET if dev_allowed else None)
         jwks = env.get("GATEWAY_JWKS_URL") or None
-        if not secret and not jwks:
-            raise SettingsError(
-                "GATEWAY_STAGE=prod needs GATEWAY_JWT_SECRET (HS256) or GATEWAY_JWKS_URL (RS256)"
-            )
+        if problem := secret_problem(secret, jwks, stage=stage, dev_allowed=dev_allowed):
+            raise SettingsError(problem)
         return cls(
             stage=stage,  # type: ignore[arg-type]
             legacy_url=env.get("LEGACY_URL") or "http://127.0.0.1:8001",
@@ -64,6 +99,14 @@ class Settings:
             redis_cluster=env.get("REDIS_CLUSTER", "0") in ("1", "true", "yes"),
             events_feed_url=env.get("EVENTS_FEED_URL") or None,
             max_body_bytes=_bytes(env, "GATEWAY_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
+            request_timeout_s=_seconds(env, "GATEWAY_REQUEST_TIMEOUT_MS", 8000),
+            breaker=BreakerPolicy(
+                failures=_parsed(env, "GATEWAY_BREAKER_FAILURES", parse_failures, "5"),
+                cooldown_s=_seconds(env, "GATEWAY_BREAKER_COOLDOWN_MS", 10_000),
+            ),
+            cors_origins=_parsed(env, "GATEWAY_CORS_ORIGINS", parse_origins, ""),
+            rate_limit=_parsed(env, "GATEWAY_RATE_LIMIT", Rate.parse, DEFAULT_RATE_LIMIT[stage]),
+            client_address_header=(env.get("GATEWAY_CLIENT_ADDRESS_HEADER") or "").lower() or None,
         )
 
 
@@ -90,3 +133,11 @@ def _bytes(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise SettingsError(f"{name}={raw!r} must be a whole number of bytes, at least 1")
     return int(raw)
+
+
+def _parsed(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: str) -> T:
+    raw = env.get(name) or default
+    try:
+        return parse(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name}: {error}") from None

@@ -8,6 +8,12 @@ function, so that function's cold start doesn't import the app.
 Lifespan is off: Mangum would run startup and shutdown on every invocation; clients are
 created lazily instead and live as long as the warm container. GraphQL answers travel as text
 (`application/graphql-response+json` is not in Mangum's default list, so it would be base64).
+
+Deadline: Mangum puts the Lambda context in the ASGI scope (`scope["aws.context"]`), and
+`gateway.deadline.DeadlineMiddleware` bounds each request by the invocation's remaining time
+(`get_remaining_time_in_millis()`) less `LAMBDA_MARGIN_S`, or by `GATEWAY_REQUEST_TIMEOUT_MS`
+if that is shorter: a slow chain of backend calls ends in a partial answer, never in the
+platform's own timeout (a 503 with no answer at all).
 """
 
 from __future__ import annotations

@@ -51,7 +51,9 @@ class Runtime:
         self.cache = build_cache(self.cache_config, write_behind=not on_lambda)
         self.inflight: InFlight[Entity | None] = InFlight()
         self.loads: InFlight[bytes] = InFlight()
-        self.client = BackendClient(transport=TRANSPORTS[settings.transport])
+        self.client = BackendClient(
+            transport=TRANSPORTS[settings.transport], breakers=settings.breaker
+        )
         self.stats = RouteStats()
         self.shadows = ShadowRunner(self.client, self.stats)
         self.routes = _route_source(settings, env)

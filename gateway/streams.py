@@ -9,6 +9,8 @@ Two ways to open one, behind `BackendClient.exchange`:
 - `HttpxStreams`: any httpx transport, e.g. `httpx.ASGITransport(app=stub)` in tests.
 
 Errors of either library become `BackendTimeout` / `BackendUnavailable` here, and only here.
+Either way a call waits at most the backend's timeout or the request's deadline, whichever
+comes first (gateway.deadline), and goes through the backend's breaker (gateway.breaker).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
+from gateway.breaker import Breakers
+from gateway.deadline import budget_for
 from gateway.errors import BackendTimeout, BackendUnavailable
 
 if TYPE_CHECKING:
@@ -61,7 +65,8 @@ class Streams(Protocol):
 class AiohttpStreams:
     """One aiohttp session per event loop, opened lazily (warm Lambda invocations reuse it)."""
 
-    def __init__(self, *, limit: int = 256) -> None:
+    def __init__(self, breakers: Breakers, *, limit: int = 256) -> None:
+        self._breakers = breakers
         self._limit = limit
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -96,23 +101,27 @@ class AiohttpStreams:
         import aiohttp
         from yarl import URL
 
+        budget = budget_for(backend.name, backend.timeout_s)
         session = self._session_now()
         url = URL(backend.url + target, encoded=True)  # the decided path, not re-normalised
-        timeout = aiohttp.ClientTimeout(sock_connect=backend.timeout_s, sock_read=backend.timeout_s)
-        try:
-            async with asyncio.timeout(backend.timeout_s):
-                response = await session.request(
-                    method,
-                    url,
-                    headers=headers,
-                    data=content,
-                    allow_redirects=False,
-                    timeout=timeout,
-                )
-        except TimeoutError:
-            raise BackendTimeout(backend=backend.name, timeout_s=backend.timeout_s) from None
-        except aiohttp.ClientError:
-            raise BackendUnavailable(backend=backend.name) from None
+        # each read of the body may wait no longer than the headers could
+        timeout = aiohttp.ClientTimeout(sock_connect=budget.timeout_s, sock_read=budget.timeout_s)
+        with self._breakers.guard(backend.name, cut=budget.cut) as guard:
+            try:
+                async with asyncio.timeout(budget.timeout_s):
+                    response = await session.request(
+                        method,
+                        url,
+                        headers=headers,
+                        data=content,
+                        allow_redirects=False,
+                        timeout=timeout,
+                    )
+            except TimeoutError:
+                raise BackendTimeout(backend=backend.name, timeout_s=budget.timeout_s) from None
+            except aiohttp.ClientError:
+                raise BackendUnavailable(backend=backend.name) from None
+            guard.answered(response.status)
         return Answer(response.status, response.raw_headers, _aiohttp_body(backend, response))
 
 

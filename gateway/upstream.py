@@ -8,6 +8,7 @@ a reload in the middle of a page never mixes backends within it.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -68,7 +69,11 @@ class ShadowRunner:
         if len(self._tasks) >= self.max_pending:
             self.skip(decision, outcome="dropped")
             return
-        task = asyncio.ensure_future(self._compare(decision, path, params, primary))
+        # A fresh context: the comparison outlives the request, and must not inherit its
+        # deadline (gateway.deadline) or anything else request-scoped.
+        task = asyncio.get_running_loop().create_task(
+            self._compare(decision, path, params, primary), context=contextvars.Context()
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

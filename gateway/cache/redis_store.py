@@ -288,16 +288,21 @@ class RedisStore:
         return self._client
 
     def _build_client(self) -> Client:
-        options: dict[str, Any] = {
-            "socket_timeout": self._timeout_s,
-            "socket_connect_timeout": self._timeout_s,
-            "retry": Retry(NoBackoff(), 1),
-            # A burst of concurrent requests must queue for a connection, not fail as a miss.
-            "max_connections": 512,
-        }
-        if self._cluster:
-            return RedisCluster.from_url(self._url, **options)
-        return Redis.from_url(self._url, health_check_interval=0, **options)
+        return redis_client(self._url, cluster=self._cluster, timeout_s=self._timeout_s)
+
+
+def redis_client(url: str, *, cluster: bool, timeout_s: float) -> Client:
+    """A client for a cache-like use: sub-second timeouts, at most one retry, no backoff."""
+    options: dict[str, Any] = {
+        "socket_timeout": timeout_s,
+        "socket_connect_timeout": timeout_s,
+        "retry": Retry(NoBackoff(), 1),
+        # A burst of concurrent requests must queue for a connection, not fail as a miss.
+        "max_connections": 512,
+    }
+    if cluster:
+        return RedisCluster.from_url(url, **options)
+    return Redis.from_url(url, health_check_interval=0, **options)
 
 
 def _new_token() -> str:

@@ -1,0 +1,142 @@
+"""Buckets in Redis, shared by every gateway process: one Lua script per request.
+
+The script is `bucket.take` in Lua: read the bucket, refill it for the time since, take a
+token, write it back with an expiry of one full refill, and answer `{allowed, remaining,
+wait_ms}`, atomically (Redis runs a script alone). Time is Redis's own `TIME`, so processes
+with drifting clocks still share one bucket fairly; tests pass `now_ms` to compare the script
+with the Python. One key per caller, so it works on a cluster too.
+
+Redis trouble never blocks a request: tight timeouts, the cache's circuit breaker, and `None`
+("Redis can't say") for the limiter to fall back on. The client is created lazily on the
+running loop and rebuilt when the loop changes, as in `gateway.cache.redis_store`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import NoScriptError
+
+from gateway.cache.breaker import BreakerState, CircuitBreaker
+from gateway.cache.redis_store import REDIS_ERRORS, redis_client
+from gateway.ratelimit.bucket import Decision, Rate, retry_after_s
+
+logger = logging.getLogger(__name__)
+Client = Redis | RedisCluster
+PREFIX = "bff:v1:rl:"
+
+TAKE = """
+local capacity = tonumber(ARGV[1])
+local per_token = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+end
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1])
+if tokens == nil then
+  tokens = capacity
+else
+  local elapsed = math.max(0, now - tonumber(state[2]))
+  tokens = math.min(capacity, tokens + elapsed / per_token)
+end
+local allowed, wait = 0, 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  wait = (1 - tokens) * per_token
+end
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens),
+           'at', string.format('%.17g', now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(capacity * per_token))
+return {allowed, math.floor(tokens), math.ceil(wait)}
+"""
+TAKE_SHA = hashlib.sha1(TAKE.encode()).hexdigest()
+
+
+def bucket_key(caller: str) -> str:
+    """`"sub:u 7"` → `"bff:v1:rl:{sub:u%207}"`: no caller can forge a separator or hash tag."""
+    return f"{PREFIX}{{{quote(caller, safe=':')}}}"
+
+
+class RedisBuckets:
+    def __init__(
+        self,
+        url: str,
+        *,
+        cluster: bool = False,
+        timeout_s: float = 0.05,
+        init_timeout_s: float = 0.5,
+        breaker_failures: int = 3,
+        breaker_open_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._url = url
+        self._cluster = cluster
+        self._timeout_s = timeout_s
+        self._init_timeout_s = max(init_timeout_s, 2 * timeout_s)
+        self._breaker = CircuitBreaker(
+            failures=breaker_failures, open_s=breaker_open_s, clock=clock
+        )
+        self._client: Client | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = False
+
+    @property
+    def state(self) -> BreakerState:
+        return self._breaker.state
+
+    async def take(
+        self, caller: str, rate: Rate, *, now_ms: float | None = None
+    ) -> Decision | None:
+        """The decision, or None when Redis can't say (down, slow, breaker open)."""
+        if not self._breaker.allow():
+            return None
+        client = self._client_for_loop()
+        args: list[Any] = [rate.requests, rate.per_token_s * 1000, "" if now_ms is None else now_ms]
+        key = bucket_key(caller)
+        try:
+            async with asyncio.timeout(
+                self._timeout_s * 2 if self._ready else self._init_timeout_s
+            ):
+                try:
+                    reply = await client.evalsha(TAKE_SHA, 1, key, *args)
+                except NoScriptError:  # a fresh or flushed server: EVAL loads it once
+                    reply = await client.eval(TAKE, 1, key, *args)
+        except REDIS_ERRORS as exc:
+            self._breaker.record_failure()
+            self._ready = False
+            logger.warning("Redis unavailable for rate limits (%r); limiting in process", exc)
+            return None
+        self._breaker.record_success()
+        self._ready = True
+        allowed, remaining, wait_ms = (int(n) for n in reply)
+        return Decision(bool(allowed), remaining, 0 if allowed else retry_after_s(wait_ms / 1000))
+
+    async def aclose(self) -> None:
+        client, loop = self._client, self._loop
+        self._client, self._loop, self._ready = None, None, False
+        if client is not None and loop is asyncio.get_running_loop():
+            try:
+                await client.aclose()
+            except REDIS_ERRORS as exc:
+                logger.debug("closing Redis client failed: %r", exc)
+
+    def _client_for_loop(self) -> Client:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client, self._loop, self._ready = self._build_client(), loop, False
+        return self._client
+
+    def _build_client(self) -> Client:
+        return redis_client(self._url, cluster=self._cluster, timeout_s=self._timeout_s)
