@@ -1,0 +1,238 @@
+"""GraphiQL, offline: a real gateway serves the page and its files from node_modules/, and
+headless Chromium (Debian's package) loads it, runs a query with the pre-filled dev token
+and shows the stub's data. Chromium can resolve no host name but loopback, and every request
+it makes is recorded: all must go to the gateway. The screenshot stays in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from gateway.config import Settings
+from gateway.ide import ASSETS, NODE_MODULES, IdePage, asset_path, dev_headers, ide_html
+from tests.conftest import gateway_env
+from tests.support.processes import Service, start_uvicorn, write_routes
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium")
+QUERY = '{ trips(travelerId: "t-1", first: 2) { items { id title } } }'
+
+# The pure parts: what the page contains and who gets a token.
+
+
+def test_page_loads_only_gateway_paths() -> None:
+    page = ide_html("/graphql/web", {"Authorization": "Bearer abc"})
+    sources = [part.split('"')[1] for part in page.split(" src=")[1:]]
+    sources += [part.split('"')[1] for part in page.split(" href=")[1:]]
+    assert sorted(sources) == sorted(f"/_gateway/ide/{name}" for name in ASSETS)
+    assert "https://" not in page and "http://" not in page
+    assert '\\"Authorization\\": \\"Bearer abc\\"' in page
+
+
+def test_a_closing_tag_in_the_config_cannot_end_the_script() -> None:
+    page = ide_html("/graphql/web", {"X": "</script><script>alert(1)</script>"})
+    assert "</script><script>alert(1)" not in page
+
+
+def test_dev_token_only_in_dev_with_the_dev_secret() -> None:
+    headers = dev_headers(Settings(stage="dev"))
+    scheme, token = headers["Authorization"].split(" ")
+    assert scheme == "Bearer" and token.count(".") == 2
+    own_secret = "a-secret-of-our-own-0123456789abcdef0123456789"
+    assert dev_headers(Settings(stage="dev", jwt_secret=own_secret)) == {}
+
+
+def test_without_the_files_the_page_says_how_to_get_them(tmp_path: Path) -> None:
+    page = IdePage("/graphql/web", Settings(stage="dev"), root=tmp_path).render()
+    assert "make install" in page and "<script" not in page
+    assert "graphiql.min.js" in page
+
+
+def test_only_listed_assets_resolve() -> None:
+    assert asset_path("graphiql.min.js") == NODE_MODULES / "graphiql/graphiql.min.js"
+    assert asset_path("../package.json") is None
+    assert asset_path("graphiql.min.js.map") is None
+
+
+def test_the_assets_are_installed() -> None:
+    """`npm ci` (make install's node_modules target) put them there, as package-lock pins."""
+    missing = [name for name in ASSETS if not (path := asset_path(name)) or not path.is_file()]
+    assert missing == []
+
+
+# The browser.
+
+
+@pytest.fixture(scope="module")
+def legacy() -> Iterator[Service]:
+    stub = start_uvicorn("legacy_stub.app:app")
+    try:
+        yield stub
+    finally:
+        stub.stop()
+
+
+@pytest.fixture(scope="module")
+def dev_gateway(tmp_path_factory: pytest.TempPathFactory, legacy: Service) -> Iterator[Service]:
+    """A dev gateway with the committed dev secret: the one setup where the IDE has a token."""
+    routes = write_routes(tmp_path_factory.mktemp("routes") / "routes.yaml")
+    env = gateway_env(legacy.url, routes, GATEWAY_JWT_SECRET="")
+    gateway = start_uvicorn("gateway.app:app", env=env, ready_path="/healthz")
+    try:
+        yield gateway
+    finally:
+        gateway.stop()
+
+
+def test_assets_and_page_over_http(dev_gateway: Service) -> None:
+    page = httpx.get(f"{dev_gateway.url}/graphql/web", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "/_gateway/ide/graphiql.min.js" in page.text
+    script = httpx.get(f"{dev_gateway.url}/_gateway/ide/graphiql.min.js")
+    assert script.status_code == 200
+    assert script.content == (NODE_MODULES / "graphiql/graphiql.min.js").read_bytes()
+    assert httpx.get(f"{dev_gateway.url}/_gateway/ide/..%2Fpackage.json").status_code == 404
+
+
+def test_prod_serves_no_ide(tmp_path: Path) -> None:
+    routes = write_routes(tmp_path / "routes.yaml")
+    env = gateway_env("http://127.0.0.1:9", routes, GATEWAY_STAGE="prod")
+    env |= {"GATEWAY_JWT_ISSUER": "https://issuer.test", "GATEWAY_JWT_AUDIENCE": "bff"}
+    with_prod = start_uvicorn("gateway.app:app", env=env, ready_path="/healthz")
+    try:
+        page = httpx.get(f"{with_prod.url}/graphql/web", headers={"accept": "text/html"})
+        assert "GraphiQL" not in page.text
+        assert httpx.get(f"{with_prod.url}/_gateway/ide/graphiql.min.js").status_code == 404
+    finally:
+        with_prod.stop()
+
+
+class DevTools:
+    """The Chrome DevTools protocol over one websocket: commands in, events recorded."""
+
+    def __init__(self, socket: ClientConnection) -> None:
+        self.socket = socket
+        self.ids = itertools.count(1)
+        self.events: list[dict[str, Any]] = []
+
+    def send(self, method: str, **params: Any) -> dict[str, Any]:
+        command_id = next(self.ids)
+        self.socket.send(json.dumps({"id": command_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv(timeout=30))
+            if message.get("id") == command_id:
+                assert "error" not in message, message
+                result: dict[str, Any] = message["result"]
+                return result
+            self.events.append(message)
+
+    def evaluate(self, expression: str) -> Any:
+        return self.send("Runtime.evaluate", expression=expression, returnByValue=True)[
+            "result"
+        ].get("value")
+
+    def wait_for(self, expression: str, timeout_s: float = 30) -> Any:
+        """Polls until the expression is truthy (a page renders in its own time)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if value := self.evaluate(expression):
+                return value
+            time.sleep(0.2)
+        text = self.evaluate("document.body && document.body.innerText")
+        raise AssertionError(f"never true: {expression}\npage text: {text!r}")
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[DevTools]:
+    if CHROMIUM is None:
+        pytest.fail("chromium is not installed: make system-deps (Debian's package)")
+    profile = tmp_path / "profile"
+    process = subprocess.Popen(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--no-default-browser-check",
+            f"--user-data-dir={profile}",
+            "--window-size=1400,900",
+            "--remote-debugging-port=0",
+            # No name resolves but loopback: a CDN reference would fail, not reach out.
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with connect(_page_socket(profile), max_size=None, open_timeout=10) as socket:
+            yield DevTools(socket)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _page_socket(profile: Path) -> str:
+    """The page's websocket URL: chromium writes its debugging port into the profile."""
+    port_file = profile / "DevToolsActivePort"
+    deadline = time.monotonic() + 30
+    while not port_file.is_file() or len(port_file.read_text().splitlines()) < 2:
+        assert time.monotonic() < deadline, "chromium did not start"
+        time.sleep(0.1)
+    port = port_file.read_text().splitlines()[0]
+    targets = httpx.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
+    page = next(target for target in targets if target["type"] == "page")
+    url: str = page["webSocketDebuggerUrl"]
+    return url
+
+
+def test_graphiql_runs_a_query_offline(
+    legacy: Service, dev_gateway: Service, browser: DevTools
+) -> None:
+    browser.send("Network.enable")
+    browser.send("Page.enable")
+    browser.send("Page.navigate", url=f"{dev_gateway.url}/graphql/web#query={quote(QUERY)}")
+    browser.wait_for("document.querySelector('.graphiql-execute-button') !== null")
+    headers_text = browser.wait_for(
+        "[...document.querySelectorAll('.graphiql-editor-tool .CodeMirror-code')]"
+        ".map(e => e.innerText).join('\\n')"
+    )
+    assert "Authorization" in headers_text and "Bearer" in headers_text
+    browser.evaluate("document.querySelector('.graphiql-execute-button').click()")
+    result = browser.wait_for(
+        "(t => t.includes('trip-') && t)(document.querySelector('.result-window')?.innerText || '')"
+    )
+    # The witness: t-1's first trip as the stub itself serves it.
+    expected = httpx.get(f"{legacy.url}/api/travelers/t-1/trips", timeout=10).json()["items"][0]
+    assert expected["id"] in result and expected["title"] in result
+    assert "UNAUTHENTICATED" not in result and "errors" not in result
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = browser.send("Page.captureScreenshot", format="png")
+    (ARTIFACTS / "graphiql.png").write_bytes(base64.b64decode(shot["data"]))
+    requested = {
+        event["params"]["request"]["url"]
+        for event in browser.events
+        if event.get("method") == "Network.requestWillBeSent"
+    }
+    requested = {url for url in requested if not url.startswith("data:")}  # inlined fonts
+    assert requested and all(url.startswith(dev_gateway.url + "/") for url in requested), requested
