@@ -1,0 +1,117 @@
+"""What the rest of the gateway calls, in one line each, to be seen.
+
+- the backend client: `with backend_call(name, method) as call: ...; call.status = 200`
+  around each fetch (a span, a latency, headers to send on: `outbound_headers()`);
+- the route stats: `route_call(route_key, backend, ok=...)` after it, which files the fetch
+  under its route; `shadow_outcome(route_key, outcome)` for shadows.
+
+The request's notes travel in a context variable, set by `ObservabilityMiddleware`; outside
+a request (a shadow cut off after the answer) the hooks still count, with no request to tell.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from gateway.observability import tracing
+from gateway.observability.metrics import Metrics
+
+# Process-wide, like prometheus-client's default registry: backend calls, route stats and
+# the middleware all count into it without being handed it through every constructor.
+METRICS = Metrics()
+
+
+@dataclass
+class RequestNotes:
+    """Filled in while one request runs; read once, for its log line."""
+
+    request_id: str
+    route: str | None = None
+    target: str | None = None
+    backend_calls: int = 0
+
+
+@dataclass
+class CallOutcome:
+    backend: str
+    status: str = "error"  # the HTTP status, or "timeout" / "unavailable"
+    seconds: float = 0.0
+
+
+_notes: ContextVar[RequestNotes | None] = ContextVar("gateway_request_notes", default=None)
+# The last backend call made in this task, waiting for `route_call` to name its route.
+_last_call: ContextVar[CallOutcome | None] = ContextVar("gateway_last_call", default=None)
+
+
+def current_notes() -> RequestNotes | None:
+    return _notes.get()
+
+
+def begin_request(notes: RequestNotes) -> object:
+    return _notes.set(notes)
+
+
+def end_request(token: object) -> None:
+    _notes.reset(token)  # type: ignore[arg-type]
+
+
+def outbound_headers() -> list[tuple[str, str]]:
+    """`x-request-id` and `traceparent` for a backend call made now."""
+    notes = _notes.get()
+    headers = [("x-request-id", notes.request_id)] if notes is not None else []
+    parent = tracing.current_traceparent()
+    if parent is not None:
+        headers.append(("traceparent", parent))
+    return headers
+
+
+def with_outbound(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A forwarded request's headers with this gateway's ids in place of the caller's."""
+    ours = outbound_headers()
+    names = {name for name, _ in ours}
+    return [(k, v) for k, v in headers if k.lower() not in names] + ours
+
+
+@contextlib.contextmanager
+def backend_call(backend: str, method: str) -> Iterator[CallOutcome]:
+    """Around one backend fetch (until its headers are in); set `.status` once answered."""
+    outcome = CallOutcome(backend)
+    started = time.perf_counter()
+    with tracing.fetch_span(backend, method) as span:
+        try:
+            yield outcome
+        finally:
+            outcome.seconds = time.perf_counter() - started
+            span.set_attribute("http.response.status_code", outcome.status)
+            _last_call.set(outcome)
+            notes = _notes.get()
+            if notes is not None:
+                notes.backend_calls += 1
+
+
+def route_call(route_key: str, backend: str, *, ok: bool) -> None:
+    """After a call through a route: the canary share, and the fetch filed under the route."""
+    METRICS.count("gateway_route_calls_total", route=route_key, backend=backend)
+    notes = _notes.get()
+    if notes is not None:
+        notes.route, notes.target = route_key, backend
+    outcome, _ = _last_call.get(), _last_call.set(None)
+    if outcome is None or outcome.backend != backend:
+        outcome = CallOutcome(backend, "ok" if ok else "error")
+    labels = {"backend": backend, "route": route_key}
+    METRICS.count("gateway_backend_calls_total", **labels, status=outcome.status)
+    if outcome.seconds:
+        METRICS.observe("gateway_backend_seconds", outcome.seconds, **labels)
+
+
+def shadow_outcome(route_key: str, outcome: str) -> None:
+    METRICS.count("gateway_shadow_total", route=route_key, outcome=outcome)
+    call, _ = _last_call.get(), _last_call.set(None)  # the shadow's own fetch, if it made one
+    if call is not None:
+        labels = {"backend": call.backend, "route": route_key}
+        METRICS.count("gateway_backend_calls_total", **labels, status=call.status)
+        METRICS.observe("gateway_backend_seconds", call.seconds, **labels)

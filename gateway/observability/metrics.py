@@ -1,0 +1,100 @@
+"""The gateway's numbers, kept in-process and read by one of two sinks (gateway.observability
+.sinks): Prometheus text at /metrics under uvicorn, CloudWatch EMF lines on Lambda.
+
+    metrics = Metrics()
+    metrics.count("gateway_requests_total", schema="web", operation="Trips", status="200")
+    metrics.observe("gateway_backend_seconds", 0.012, backend="legacy", route="GET /api/fx")
+    metrics.snapshot().counters[("gateway_requests_total", (("operation", "Trips"), ...))] -> 1
+
+Label values are the gateway's own names (schemas, routes from routes.yaml, backends, status
+codes, operation names): never a path with ids in it, so the series stay few.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from dataclasses import dataclass, field
+
+Labels = tuple[tuple[str, str], ...]
+Key = tuple[str, Labels]
+# Seconds; backend calls from a millisecond (an L1-fast stub) to the API Gateway's 30 s.
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# Samples kept per series between two EMF flushes (EMF takes at most 100 values per metric).
+MAX_SAMPLES = 100
+
+HELP = {
+    "gateway_requests_total": "Requests answered, by schema and operation (or route) and status",
+    "gateway_request_seconds": "Time from the request's arrival to its last byte",
+    "gateway_backend_calls_total": "Backend calls by backend, route and status",
+    "gateway_backend_seconds": "Backend call latency until the answer's headers",
+    "gateway_cache_answers_total": "Answers by X-Cache tier (l1, l2, miss, ...)",
+    "gateway_route_calls_total": "Calls each route sent to each backend (canary share)",
+    "gateway_shadow_total": "Shadow comparisons by route and outcome (match rate)",
+    "gateway_rate_limited_total": "Requests refused by the gateway's rate limit",
+    "gateway_executions_total": "GraphQL executions by executor (planned or reference)",
+}
+
+
+@dataclass
+class Histogram:
+    buckets: list[int] = field(default_factory=lambda: [0] * len(BUCKETS))
+    total: float = 0.0
+    count: int = 0
+    samples: list[float] = field(default_factory=list)  # since the last EMF flush
+
+    def add(self, value: float) -> None:
+        index = bisect.bisect_left(BUCKETS, value)
+        if index < len(BUCKETS):
+            self.buckets[index] += 1  # per-bucket; sinks make them cumulative
+        self.total += value
+        self.count += 1
+        if len(self.samples) < MAX_SAMPLES:
+            self.samples.append(value)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    counters: dict[Key, float]
+    histograms: dict[Key, Histogram]
+
+
+def labels_of(values: dict[str, str]) -> Labels:
+    return tuple(sorted(values.items()))
+
+
+class Metrics:
+    """Counters and histograms since the process started (or since `drain`, on Lambda)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # shadow runners and the event loop share it
+        self._counters: dict[Key, float] = {}
+        self._histograms: dict[Key, Histogram] = {}
+
+    def count(self, name: str, amount: float = 1, /, **labels: str) -> None:
+        key = (name, labels_of(labels))
+        with self._lock:
+            self._counters[key] = self._counters.get(key, 0) + amount
+
+    def observe(self, name: str, value: float, /, **labels: str) -> None:
+        key = (name, labels_of(labels))
+        with self._lock:
+            histogram = self._histograms.get(key)
+            if histogram is None:
+                histogram = self._histograms[key] = Histogram()
+            histogram.add(value)
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            histograms = {
+                key: Histogram(list(h.buckets), h.total, h.count, list(h.samples))
+                for key, h in self._histograms.items()
+            }
+            return Snapshot(dict(self._counters), histograms)
+
+    def drain(self) -> Snapshot:
+        """Everything since the last drain, and start again from zero (EMF sends deltas)."""
+        with self._lock:
+            taken = Snapshot(self._counters, self._histograms)
+            self._counters, self._histograms = {}, {}
+            return taken

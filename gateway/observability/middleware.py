@@ -1,0 +1,162 @@
+"""`ObservabilityMiddleware`: the outermost layer. It gives each request its correlation id
+(gateway.observability.request_id), makes every inner layer see it as `x-request-id` (the
+passthrough forwards that header as it is; the backend client adds it to GraphQL's calls),
+returns it on every answer, runs the request in its trace span, and once the last byte is
+sent writes the request's one log line and counts it.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from gateway.asgi import ASGIApp, Message, Receive, Scope, Send
+from gateway.auth import TokenVerifier, identify
+from gateway.observability import tracing
+from gateway.observability.hooks import METRICS, RequestNotes, begin_request, end_request
+from gateway.observability.logline import RequestLine, operation_name
+from gateway.observability.metrics import Metrics
+from gateway.observability.request_id import correlation_id, parse_traceparent
+
+QUIET_PATHS = frozenset({"/healthz", "/metrics"})  # polled by probes and scrapers
+MAX_CAPTURED_BODY = 64 * 1024  # enough for any operation's name; bodies are capped anyway
+MAX_OPERATION_LABELS = 200  # operation names are the client's: bound the metric series
+
+
+def write_stdout(line: str) -> None:
+    """Under uvicorn a process's stdout; on Lambda, CloudWatch Logs."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+@dataclass
+class _Seen:
+    """What the answer told, as it went by."""
+
+    status: int = 500  # if the app fails before answering, the server answers 500
+    headers: dict[bytes, bytes] = field(default_factory=dict)
+    body: bytearray = field(default_factory=bytearray)
+
+
+class ObservabilityMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        verifier: TokenVerifier,
+        metrics: Metrics = METRICS,
+        write: Callable[[str], None] = write_stdout,
+    ) -> None:
+        self.app = app
+        self.verifier = verifier
+        self.metrics = metrics
+        self.write = write
+        self._operations: set[str] = set()
+        tracing.configure()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        request_id = correlation_id(headers, scope.get("aws.event"))
+        scope = {**scope, "headers": _with_request_id(scope["headers"], request_id)}
+        seen, notes = _Seen(), RequestNotes(request_id)
+        capture = scope["method"] == "POST" and scope["path"].startswith("/graphql/")
+
+        async def receive_seen() -> Message:
+            message = await receive()
+            if capture and len(seen.body) < MAX_CAPTURED_BODY:
+                seen.body += message.get("body", b"")
+            return message
+
+        async def send_seen(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                seen.status = message["status"]
+                seen.headers = {k.lower(): v for k, v in message.get("headers", ())}
+                # ours replaces any other (a replayed answer's, a backend's)
+                message = {
+                    **message,
+                    "headers": _with_request_id(message.get("headers", []), request_id),
+                }
+            await send(message)
+
+        started = time.perf_counter()
+        token = begin_request(notes)
+        parent = parse_traceparent(headers.get("traceparent"))
+        trace_id = 0
+        try:
+            with tracing.request_span(f"{scope['method']} {scope['path']}", parent) as span:
+                trace_id = span.get_span_context().trace_id
+                await self.app(scope, receive_seen if capture else receive, send_seen)
+                span.set_attribute("http.response.status_code", seen.status)
+        finally:
+            end_request(token)
+            elapsed = time.perf_counter() - started
+            if scope["path"] not in QUIET_PATHS:
+                caller = (await identify(headers.get("authorization"), self.verifier)).role
+                line = self._line(scope, seen, notes, elapsed, caller or "anonymous")
+                line = replace(line, trace_id=f"{trace_id:032x}") if trace_id else line
+                self.write(line.json())
+                self._count(line, seen, elapsed)
+
+    def _line(
+        self, scope: Scope, seen: _Seen, notes: RequestNotes, elapsed: float, caller: str
+    ) -> RequestLine:
+        path: str = scope["path"]
+        common = {
+            "request_id": notes.request_id,
+            "method": scope["method"],
+            "status": seen.status,
+            "duration_ms": round(elapsed * 1000, 3),
+            "caller": caller,
+            "cache": _header(seen, b"x-cache"),
+            "executor": _header(seen, b"x-gateway-executor"),
+            "backend_calls": notes.backend_calls,
+        }
+        if path.startswith("/graphql/"):
+            query = scope["query_string"] if scope["method"] == "GET" else b""
+            name = operation_name(body=bytes(seen.body), query_string=query)
+            schema = path.removeprefix("/graphql/")
+            return RequestLine(kind="graphql", schema=schema, operation=name, **common)
+        if path.startswith("/api/"):
+            return RequestLine(kind="rest", route=notes.route, target=notes.target, **common)
+        return RequestLine(kind="other", **common)
+
+    def _count(self, line: RequestLine, seen: _Seen, elapsed: float) -> None:
+        what = {"kind": line.kind, "schema": line.schema or "", "route": line.route or ""}
+        operation = self._operation_label(line.operation)
+        self.metrics.count(
+            "gateway_requests_total", **what, operation=operation, status=str(line.status)
+        )
+        self.metrics.observe("gateway_request_seconds", elapsed, **what)
+        if line.cache:
+            self.metrics.count(
+                "gateway_cache_answers_total", tier=line.cache, schema=what["schema"]
+            )
+        if line.executor:
+            self.metrics.count("gateway_executions_total", executor=line.executor)
+        if line.status == 429 and not line.backend_calls and b"retry-after" in seen.headers:
+            self.metrics.count("gateway_rate_limited_total", kind=line.kind)
+
+    def _operation_label(self, name: str | None) -> str:
+        if name is None:
+            return ""
+        if name not in self._operations and len(self._operations) >= MAX_OPERATION_LABELS:
+            return "other"
+        self._operations.add(name)
+        return name
+
+
+def _with_request_id(
+    headers: list[tuple[bytes, bytes]], request_id: str
+) -> list[tuple[bytes, bytes]]:
+    kept = [(k, v) for k, v in headers if k.lower() != b"x-request-id"]
+    return [*kept, (b"x-request-id", request_id.encode("latin-1"))]
+
+
+def _header(seen: _Seen, name: bytes) -> str | None:
+    value = seen.headers.get(name)
+    return value.decode("latin-1")[:32] if value else None
