@@ -15,8 +15,11 @@ from gateway.config import Settings
 from gateway.cors import CorsMiddleware
 from gateway.deadline import DeadlineMiddleware
 from gateway.graphql_endpoint import GraphQLEndpoint
+from gateway.ide import ASSET_PREFIX, serve_asset
 from gateway.idempotency import IdempotencyMiddleware, build_store
 from gateway.invalidation import FeedFollower
+from gateway.observability.endpoint import metrics_endpoint
+from gateway.observability.middleware import ObservabilityMiddleware
 from gateway.passthrough import PassthroughMiddleware
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.ratelimit.middleware import RateLimitMiddleware
@@ -72,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_route("/healthz", health, methods=["GET"])
     app.add_route("/_gateway/routes", route_stats, methods=["GET"])
+    if settings.dev:  # GraphiQL's files, from node_modules/ (gateway/ide.py)
+        app.add_route(ASSET_PREFIX + "{name}", serve_asset, methods=["GET"])
     app.add_middleware(
         PublicAnswerCache,
         cache=runtime.cache,
@@ -99,6 +104,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     # Outermost of all: preflights are answered before limits, and 429s carry CORS headers.
     app.add_middleware(CorsMiddleware, origins=settings.cors_origins)
+    # Outermost (docs/operations.md): every answer gets a request id and one log line.
+    app.add_route("/metrics", metrics_endpoint, methods=["GET"])
+    app.add_middleware(ObservabilityMiddleware, verifier=runtime.verifier)
     return app
 
 

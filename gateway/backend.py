@@ -22,6 +22,7 @@ import httpx
 from gateway.breaker import BreakerPolicy, Breakers
 from gateway.deadline import budget_for, current_budget
 from gateway.errors import BackendRejected, BackendTimeout, BackendUnavailable
+from gateway.observability.hooks import backend_call, outbound_headers
 from gateway.streams import AiohttpStreams, Answer, Content, HttpxStreams, Streams
 
 TransportFactory = Callable[[httpx.Limits], httpx.AsyncBaseTransport]
@@ -105,14 +106,18 @@ class BackendClient:
         """
         budget = budget_for(backend.name, backend.timeout_s)
         client = self.client_for(backend.url)
-        with self.breakers.guard(backend.name, cut=budget.cut) as guard:
+        seen = backend_call(backend.name, request.method)  # span, latency, ids sent on
+        with seen as call, self.breakers.guard(backend.name, cut=budget.cut) as guard:
+            request.headers.update(outbound_headers())
             try:
                 async with asyncio.timeout(budget.timeout_s):
                     response = await client.send(request, stream=stream)
             except (TimeoutError, httpx.TimeoutException):
+                call.status = "timeout"
                 raise BackendTimeout(backend=backend.name, timeout_s=budget.timeout_s) from None
             except httpx.HTTPError:
                 raise BackendUnavailable(backend=backend.name) from None
+            call.status = str(response.status_code)
             guard.answered(response.status_code)
         if response.status_code >= 500 and not pass_5xx:
             await response.aclose()

@@ -7,8 +7,7 @@ from typing import Any
 import strawberry
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from gateway import apq
@@ -22,11 +21,13 @@ from gateway.graphql_http import (
     client_error,
     is_request_error,
     negotiate,
+    operation_problem,
     params_from_get,
     params_from_post,
     problem_body,
     status_for,
 )
+from gateway.ide import IdePage
 from gateway.runtime import IncomingRequest, Runtime
 
 QUERIES_ONLY = frozenset({OperationType.QUERY})
@@ -40,11 +41,11 @@ class GraphQLEndpoint:
         self.runtime = runtime
         self.name = name
         self.schema = schema
-        self.ide_html = get_graphql_ide_html(graphql_ide="graphiql") if ide else None
+        self.ide = IdePage(f"/graphql/{name}", runtime.settings) if ide else None  # dev only
 
     async def handle(self, request: Request) -> Response:
-        if self.ide_html and _wants_html(request):
-            return HTMLResponse(self.ide_html)
+        if self.ide and _wants_html(request):
+            return HTMLResponse(self.ide.render())
         try:
             media_type = negotiate(request.headers.get("accept"))
             params = await _read_params(request)
@@ -76,6 +77,8 @@ class GraphQLEndpoint:
             raise RequestProblem(
                 "Mutations are only allowed over POST.", status=405, headers={"Allow": "POST"}
             ) from None
+        except CannotGetOperationTypeError as error:
+            raise operation_problem(error.operation_name) from None
         errors = result.errors or []
         request_error = is_request_error(errors)
         body: dict[str, Any] = {}

@@ -7,11 +7,12 @@ status code, and turning errors into what a client may see. The app does the I/O
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 
 from gateway.config import Stage
 from gateway.errors import GatewayError
@@ -20,17 +21,36 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 MASKED_MESSAGE = "Internal server error."
 SUGGESTION = " Did you mean "  # how graphql.pyutils.did_you_mean starts every hint
+# Codes as Apollo Server names them, so clients written for Apollo read ours (docs/errors.md).
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+# graphql-core's messages for variable values that don't fit their types (3.3's phrasing,
+# then 3.2's): they and validation errors both come without a path, only the text tells.
+VARIABLE_VALUE = re.compile(
+    r"^Variable '\$\w+' (has invalid (default )?value|got invalid value"
+    r"|of required type .* was not provided|of non-null type .* must not be null)"
+    r"|^Too many errors processing variables|^Variable values are nested too deeply"
+)
 
 
 class RequestProblem(Exception):
     """The HTTP request is not a well-formed GraphQL request (answered 4xx, no `data`)."""
 
     def __init__(
-        self, message: str, *, status: int = 400, headers: Mapping[str, str] | None = None
+        self,
+        message: str,
+        *,
+        status: int = 400,
+        headers: Mapping[str, str] | None = None,
+        code: str = "BAD_REQUEST",
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.code = code
         self.headers = dict(headers or {})
 
 
@@ -122,13 +142,16 @@ def status_for(media_type: str, *, request_error: bool) -> int:
 
 
 def client_error(error: GraphQLError, *, stage: Stage) -> dict[str, Any]:
-    """What a client may see of an error: the gateway's own errors and GraphQL's, as they are;
-    anything unexpected masked (no stack trace, no backend URL). Outside dev, without
-    graphql-core's "Did you mean …?" hints: they would spell out the schema that turning
-    introspection off keeps to itself."""
+    """What a client may see of an error, always with an `extensions.code`: the gateway's own
+    errors and GraphQL's, as they are; anything unexpected masked (no stack trace, no backend
+    URL). Outside dev, without graphql-core's "Did you mean …?" hints: they would spell out
+    the schema that turning introspection off keeps to itself."""
     original = error.original_error
-    if original is None or isinstance(original, GatewayError):
-        formatted: dict[str, Any] = error.formatted  # type: ignore[assignment]
+    # A GraphQLError as the cause is graphql-core's own wording (a variable's value), safe to show.
+    if original is None or isinstance(original, (GatewayError, GraphQLError)):
+        formatted: dict[str, Any] = dict(error.formatted)
+        extensions = formatted.get("extensions") or {}
+        formatted["extensions"] = {"code": error_code(error), **extensions}
         if stage == "dev":
             return formatted
         return formatted | {"message": without_suggestions(formatted["message"])}
@@ -136,9 +159,38 @@ def client_error(error: GraphQLError, *, stage: Stage) -> dict[str, Any]:
         MASKED_MESSAGE,
         nodes=error.nodes,
         path=error.path,
-        extensions={"code": "INTERNAL_SERVER_ERROR"},
+        extensions={"code": INTERNAL_SERVER_ERROR},
     )
     return masked.formatted  # type: ignore[return-value]
+
+
+def error_code(error: GraphQLError) -> str:
+    """The code of an error the client may see: its own if it has one, else by where it came
+    from. `Syntax Error: …` → GRAPHQL_PARSE_FAILED; `Cannot query field …` (and every other
+    validation rule, the depth and alias limits included) → GRAPHQL_VALIDATION_FAILED;
+    `Variable '$id' has invalid value …` → BAD_USER_INPUT; a field error → INTERNAL_SERVER_ERROR,
+    as Apollo does for an error without a code."""
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str):
+        return code
+    if isinstance(error, GraphQLSyntaxError):
+        return PARSE_FAILED
+    if error.path is not None:
+        return INTERNAL_SERVER_ERROR
+    if VARIABLE_VALUE.match(error.message):
+        return BAD_USER_INPUT
+    return VALIDATION_FAILED
+
+
+def operation_problem(operation_name: str | None) -> RequestProblem:
+    """No operation to run in the document: an unknown `operationName`, or none given where
+    the document has several (strawberry raises CannotGetOperationTypeError for both)."""
+    message = (
+        f"Unknown operation named '{operation_name}'."
+        if operation_name
+        else "Must provide operation name if query contains multiple operations."
+    )
+    return RequestProblem(message, code=OPERATION_RESOLUTION_FAILURE)
 
 
 def without_suggestions(message: str) -> str:
@@ -149,4 +201,4 @@ def without_suggestions(message: str) -> str:
 
 
 def problem_body(problem: RequestProblem) -> dict[str, Any]:
-    return {"errors": [{"message": problem.message, "extensions": {"code": "BAD_REQUEST"}}]}
+    return {"errors": [{"message": problem.message, "extensions": {"code": problem.code}}]}

@@ -14,6 +14,10 @@ Deadline: Mangum puts the Lambda context in the ASGI scope (`scope["aws.context"
 (`get_remaining_time_in_millis()`) less `LAMBDA_MARGIN_S`, or by `GATEWAY_REQUEST_TIMEOUT_MS`
 if that is shorter: a slow chain of backend calls ends in a partial answer, never in the
 platform's own timeout (a 503 with no answer at all).
+
+Observability: each request writes its JSON log line to stdout (CloudWatch Logs) from
+`gateway.observability.middleware`; after each invocation the metrics counted during it are
+written as CloudWatch EMF lines. Powertools is not used: see docs/operations.md for why.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
 from gateway.app import app
 from gateway.events_handler import handle as events
+from gateway.observability.hooks import METRICS
+from gateway.observability.middleware import write_stdout
+from gateway.observability.sinks import emf_lines
 
 # How long an invocation may wait, after its answer, for shadow comparisons to finish before
 # the container freezes; the rest are cancelled and counted as cut off.
@@ -42,7 +49,15 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     answer: dict[str, Any] = _mangum(event, context)
     # Mangum ran the invocation on this loop; shadows it started finish or are cut off now.
     asyncio.get_event_loop().run_until_complete(app.state.runtime.shadows.settle(SHADOW_BUDGET_S))
+    flush_metrics()
     return answer
+
+
+def flush_metrics() -> None:
+    """This invocation's numbers as CloudWatch EMF lines, before the container may freeze."""
+    lines = emf_lines(METRICS.drain())
+    if lines:
+        write_stdout("\n".join(lines))
 
 
 __all__ = ["app", "events", "handler"]

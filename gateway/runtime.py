@@ -20,6 +20,7 @@ from gateway.config import Settings
 from gateway.context import RequestContext
 from gateway.loaders import Loaders
 from gateway.routing.reload import RouteTableSource
+from gateway.routing.remote import RemoteRouteSource, remote_source
 from gateway.routing.stats import RouteStats
 from gateway.routing.table import RouteTable, default_table
 from gateway.upstream import Caller, ShadowRunner, Upstream
@@ -86,8 +87,13 @@ class Runtime:
         return Upstream(self.client, table, caller=caller, stats=self.stats, shadows=self.shadows)
 
 
-def _route_source(settings: Settings, env: Mapping[str, str] | None) -> RouteTableSource:
+def _route_source(
+    settings: Settings, env: Mapping[str, str] | None
+) -> RouteTableSource | RemoteRouteSource:
     if os.path.exists(settings.routes_file):
-        return RouteTableSource(settings.routes_file, env=env)
-    table = default_table(legacy_url=settings.legacy_url, flights_url=settings.flights_url)
-    return RouteTableSource.from_table(table)
+        source = RouteTableSource(settings.routes_file, env=env)
+    else:
+        table = default_table(legacy_url=settings.legacy_url, flights_url=settings.flights_url)
+        source = RouteTableSource.from_table(table)
+    # ROUTES_STORE: the table comes from the route store; the file is the fallback.
+    return remote_source(env, fallback=source.current()) or source

@@ -25,6 +25,7 @@ import httpx
 from gateway.breaker import Breakers
 from gateway.deadline import budget_for
 from gateway.errors import BackendTimeout, BackendUnavailable
+from gateway.observability.hooks import backend_call, with_outbound
 
 if TYPE_CHECKING:
     import aiohttp
@@ -106,21 +107,24 @@ class AiohttpStreams:
         url = URL(backend.url + target, encoded=True)  # the decided path, not re-normalised
         # each read of the body may wait no longer than the headers could
         timeout = aiohttp.ClientTimeout(sock_connect=budget.timeout_s, sock_read=budget.timeout_s)
-        with self._breakers.guard(backend.name, cut=budget.cut) as guard:
+        seen = backend_call(backend.name, method)  # span, latency, ids sent on
+        with seen as call, self._breakers.guard(backend.name, cut=budget.cut) as guard:
             try:
                 async with asyncio.timeout(budget.timeout_s):
                     response = await session.request(
                         method,
                         url,
-                        headers=headers,
+                        headers=with_outbound(headers),
                         data=content,
                         allow_redirects=False,
                         timeout=timeout,
                     )
             except TimeoutError:
+                call.status = "timeout"
                 raise BackendTimeout(backend=backend.name, timeout_s=budget.timeout_s) from None
             except aiohttp.ClientError:
                 raise BackendUnavailable(backend=backend.name) from None
+            call.status = str(response.status)
             guard.answered(response.status)
         return Answer(response.status, response.raw_headers, _aiohttp_body(backend, response))
 

@@ -164,6 +164,7 @@ def test_prod_answers_a_typo_without_suggestions(prod: Service) -> None:
             {
                 "message": "Cannot query field 'nme' on type 'Traveler'.",
                 "locations": [{"line": 1, "column": 8}],
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
             }
         ]
     }

@@ -37,7 +37,7 @@ from gateway.identity import issue_dev_token
 from tests.support.processes import Service, free_port, start_uvicorn, wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
-REQUIREMENTS = ROOT / ".requirements" / "requirements.txt"
+REQUIREMENTS = ROOT / "requirements" / "runtime.txt"  # the runtime lock (`make lock`)
 SECRET = "sls-e2e-secret-0123456789abcdef0123456789abcdef"
 REQUIRED_PROD_PARAMS = {
     "legacyUrl": "https://legacy.internal.example",
@@ -47,6 +47,16 @@ REQUIRED_PROD_PARAMS = {
     "jwtAudience": "example-app-client",
     "subnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
     "securityGroupIds": "sg-0123456789abcdef0",
+}
+# Where serverless.yml uses each required prod param: what osls's error names.
+PROD_PARAM_USES = {
+    "legacyUrl": "provider.environment.LEGACY_URL",
+    "flightsUrl": "provider.environment.FLIGHTS_URL",
+    "jwtSecretId": "params.prod.jwtSecret",
+    "jwtIssuer": "provider.environment.GATEWAY_JWT_ISSUER",
+    "jwtAudience": "provider.environment.GATEWAY_JWT_AUDIENCE",
+    "subnetIds": "custom.vpc.prod.subnetIds",
+    "securityGroupIds": "custom.vpc.prod.securityGroupIds",
 }
 PROD_PARAMS = {
     **REQUIRED_PROD_PARAMS,
@@ -132,18 +142,8 @@ def sls_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def tooling() -> None:
-    """`npm ci` (when package-lock.json is newer) and the generated requirements."""
-    run(
-        [
-            "make",
-            "-s",
-            "-f",
-            "mk/serverless.mk",
-            "node_modules",
-            "sls-requirements",
-            f"PY={sys.executable}",
-        ]
-    )
+    """`npm ci` (when package-lock.json is newer)."""
+    run(["make", "-s", "-f", "mk/serverless.mk", "node_modules", f"PY={sys.executable}"])
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,7 @@ class Package:
 
 
 def service_copy(into: Path) -> Path:
-    """The checkout as a fresh clone has it (plus the generated requirements), in a directory
+    """The checkout as a fresh clone has it (requirements/ included), in a directory
     of its own: serverless-python-requirements injects from `<service>/.serverless/requirements`,
     a symlink it never refreshes when packaging with --package, and two packagings in one
     checkout (a developer's `make package`, a test run) would share it."""
@@ -192,8 +192,6 @@ def service_copy(into: Path) -> Path:
         if (ROOT / name).is_file():
             (into / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, into / name)
-    (into / ".requirements").mkdir()
-    shutil.copy2(REQUIREMENTS, into / ".requirements" / "requirements.txt")
     (into / "node_modules").symlink_to(ROOT / "node_modules")
     return into
 
@@ -241,24 +239,35 @@ def test_npm_tooling_is_pinned_exactly_and_locked() -> None:
     pins = manifest["devDependencies"]
 
     assert set(pins) == {"serverless", "serverless-offline", "serverless-python-requirements"}
-    assert all(version[0].isdigit() for version in pins.values()), "exact versions, no ^ or ~"
-    assert pins["serverless"].startswith("3."), "v4 needs a login and credentials to package"
+    # osls, v3's maintained fork (it knows python3.12), under v3's name: the plugins' peer
+    # dependency on serverless ^3 resolves to it, and `npx serverless` runs it.
+    fork, _, fork_version = pins["serverless"].removeprefix("npm:").partition("@")
+    assert fork == "osls"
+    versions = {**pins, "serverless": fork_version}
+    assert all(v[0].isdigit() for v in versions.values()), "exact versions, no ^ or ~"
+    assert fork_version.startswith("3."), "v4 needs a login and credentials to package"
     assert pins["serverless-offline"].startswith("13."), "v14 needs serverless v4"
     locked = {name: lock["packages"][f"node_modules/{name}"]["version"] for name in pins}
-    assert locked == pins
+    assert locked == versions
+    assert lock["packages"]["node_modules/serverless"]["name"] == "osls"
     assert lock["packages"][""]["devDependencies"] == pins
 
 
-def test_lambda_requirements_are_pyproject_dependencies_pinned_to_the_venv(tooling: None) -> None:
+def test_lambda_requirements_are_the_runtime_lock_without_dev_deps() -> None:
+    config = yaml.safe_load((ROOT / "serverless.yml").read_text())
+    assert ROOT / config["custom"]["pythonRequirements"]["fileName"] == REQUIREMENTS
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    lines = [ln for ln in REQUIREMENTS.read_text().splitlines() if not ln.startswith("#")]
+    # One requirement a line once pip's continuations (the hashes) are joined.
+    joined = REQUIREMENTS.read_text().replace("\\\n", " ").splitlines()
+    lines = [ln.split(" --hash")[0] for ln in joined if ln and not ln.startswith(("#", " "))]
     pinned = {canonicalize_name(Requirement(ln).name): Requirement(ln) for ln in lines}
 
     for dependency in map(Requirement, pyproject["dependencies"]):
         req = pinned[canonicalize_name(dependency.name)]
         (version,) = (spec.version for spec in req.specifier)
         assert dependency.specifier.contains(version), f"{req} outside pyproject's {dependency}"
-        assert dependency.extras <= req.extras
+    # A lock names no extras: what they pull in is pinned itself (PyJWT[crypto], RS256).
+    assert "cryptography" in pinned
     assert all(str(req.specifier).startswith("==") for req in pinned.values())
     assert not DEV_ONLY & set(pinned)
 
@@ -347,7 +356,10 @@ def test_cloudfront_honours_cache_control_keys_on_query_and_authorization(
     ]
     assert (config["MinTTL"], config["DefaultTTL"]) == (0, 0), "the origin's Cache-Control rules"
     assert key["QueryStringsConfig"] == {"QueryStringBehavior": "all"}
-    assert key["HeadersConfig"] == {"HeaderBehavior": "whitelist", "Headers": ["Authorization"]}
+    assert key["HeadersConfig"] == {
+        "HeaderBehavior": "whitelist",
+        "Headers": ["Authorization", "Origin"],
+    }
     assert key["CookiesConfig"] == {"CookieBehavior": "none"}
     assert forwarded == {"HeaderBehavior": "allExcept", "Headers": ["Host"]}
 
@@ -437,13 +449,15 @@ def test_cfn_lint_finds_no_errors(packages: dict[str, Package], stage: str) -> N
 def test_no_stage_other_stages_and_prod_without_its_params_are_refused(
     sls_home: Path, tooling: None
 ) -> None:
+    assert set(PROD_PARAM_USES) == set(REQUIRED_PROD_PARAMS)
     env = sls_env(sls_home)
     for args, missing in [
         ([], ['Cannot resolve variable at "provider.stage"']),  # no silent default to dev
         (["--stage", "qa"], ['"custom.stageIsDevOrProd"']),
         (
             ["--stage", "prod"],
-            [f'param "{name}" cannot be resolved' for name in REQUIRED_PROD_PARAMS],
+            # osls names where each missing --param is used (v3 named the param itself).
+            [f'Cannot resolve variable at "{where}' for where in PROD_PARAM_USES.values()],
         ),
     ]:
         done = subprocess.run(
@@ -459,11 +473,14 @@ def test_no_stage_other_stages_and_prod_without_its_params_are_refused(
 
 
 @pytest.mark.e2e
-def test_the_only_config_warning_is_v3_not_knowing_python312(packages: dict[str, Package]) -> None:
+def test_packaging_prints_no_warning(packages: dict[str, Package]) -> None:
+    """osls knows python3.12, so configValidationMode is `error` and nothing is left to warn
+    about (v3 warned `Invalid configuration encountered at 'provider.runtime'`)."""
+    config = yaml.safe_load((ROOT / "serverless.yml").read_text())
+    assert config["configValidationMode"] == "error"
+    assert config["provider"]["runtime"] == "python3.12"
     for p in packages.values():
-        warning = p.output.split("Warning: Invalid configuration encountered", 1)[1]
-        problems = [ln.strip() for ln in warning.split("Learn more")[0].splitlines() if ln.strip()]
-        assert len(problems) == 1 and problems[0].startswith("at 'provider.runtime'"), problems
+        assert not re.search(r"warn|deprecat|invalid", p.output, re.IGNORECASE), p.output
 
 
 # --- the zip -----------------------------------------------------------------------------

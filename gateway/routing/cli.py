@@ -2,25 +2,47 @@
 
     check [FILE]                 validate; "ok: 2 routes, version 5f8433db0cd9" or every problem
     explain METHOD PATH [...]    which backend a request would get, and which rule decided why
-    status [--gateway URL]       the migration ledger, with live numbers from a gateway
+    status [--gateway URL ...]   the migration ledger, with live numbers from a gateway, and
+                                 the route-store version each gateway serves
+    push [FILE] --message WHY    check FILE, then publish it to the route store ($ROUTES_STORE)
+    push --rollback              publish the version before the latest again, as a new version
+    versions                     the store's versions, newest first: who, when, why
 
 Exit codes: 0 fine, 1 the routes file has problems, 2 usage, an unreadable file or an
-unreachable gateway. FILE defaults to $ROUTES_FILE, else ./routes.yaml. LEGACY_URL and
+unreachable gateway or store. FILE defaults to $ROUTES_FILE, else ./routes.yaml. LEGACY_URL and
 FLIGHTS_URL default to `make run`'s (http://127.0.0.1:8001 and :8002, or $LEGACY_PORT and
 $FLIGHTS_PORT). `status --gateway URL` shows the table that gateway runs when it serves it.
 """
 
 import argparse
+import getpass
 import os
+import socket
 import sys
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from gateway.devstack import StackError, backend_urls, stack_ports
 from gateway.routing.errors import RoutesError
 from gateway.routing.ledger import access_findings
 from gateway.routing.select import RouteDecision, RouteRequest
-from gateway.routing.status import StatusError, fetch_gateway, render_live, render_status
-from gateway.routing.table import RouteTable, load_table
+from gateway.routing.status import (
+    GatewayView,
+    StatusError,
+    fetch_gateway,
+    render_live,
+    render_status,
+)
+from gateway.routing.store import (
+    Fetched,
+    RouteStore,
+    StoreError,
+    VersionInfo,
+    parse_store_uri,
+    rollback_target,
+)
+from gateway.routing.table import RouteTable, load_table, parse_table
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -45,13 +67,21 @@ def main(argv: Sequence[str]) -> int:
     except OSError as exc:
         print(f"error: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
-    except StatusError as exc:
+    except (StatusError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
 
 def _check(args: argparse.Namespace) -> int:
     table = _load(args.file, args.env)
+    if _too_loose(table):
+        return EXIT_INVALID
+    print(f"ok: {len(table.routes)} routes, version {table.version}")
+    return EXIT_OK
+
+
+def _too_loose(table: RouteTable) -> bool:
+    """Print the access findings; True when a route is looser than the contract."""
     too_loose, missing = access_findings(table)
     for line in missing:
         print(f"warning: {line}", file=sys.stderr)
@@ -60,9 +90,87 @@ def _check(args: argparse.Namespace) -> int:
     if too_loose:
         count = len(too_loose)
         print(f"{count} route{'s' if count > 1 else ''} looser than the contract", file=sys.stderr)
+    return bool(too_loose)
+
+
+def _push(args: argparse.Namespace) -> int:
+    """Check exactly as `check` does, then publish; a refused file publishes nothing."""
+    store = _store(args.store)
+    if args.rollback:
+        return _rollback(store, args.message)
+    if not args.message:
+        print("error: say why with --message WHY (kept with the version)", file=sys.stderr)
+        return EXIT_USAGE
+    path = _routes_path(args.file)
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
+    table = parse_table(text, source=path, env=_environment(args.env))
+    if _too_loose(table):
         return EXIT_INVALID
-    print(f"ok: {len(table.routes)} routes, version {table.version}")
+    latest = _latest(store)
+    if latest is not None and latest.text == text:
+        # Same bytes, same ETag: gateways would not notice a new version, so make none.
+        print(f"unchanged: {store.uri} version {latest.info.version_id} has this text already")
+        return EXIT_OK
+    info = store.publish(text, _who(args.message))
+    print(f"pushed {path} to {store.uri} as version {info.version_id}: {info.message}")
     return EXIT_OK
+
+
+def _latest(store: RouteStore) -> Fetched | None:
+    """The newest version, None while the store is empty."""
+    try:
+        return store.fetch()
+    except StoreError as exc:
+        if exc.reason.startswith("NoSuchKey"):
+            return None
+        raise
+
+
+def _rollback(store: RouteStore, message: str | None) -> int:
+    try:
+        target, undone = rollback_target(store.versions())
+    except ValueError as exc:
+        print(f"error: cannot roll back: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    fetched = store.fetch(version_id=target.version_id)
+    assert fetched is not None  # no ETag given: never a 304
+    why = message or f"rollback of {undone.version_id}"
+    info = _who(why, rollback_of=undone.version_id, restores=target.version_id)
+    info = store.publish(fetched.text, info)
+    print(
+        f"rolled back {undone.version_id} ({undone.message}): {store.uri} version "
+        f"{info.version_id} restores {target.version_id} ({target.message})"
+    )
+    return EXIT_OK
+
+
+def _versions(args: argparse.Namespace) -> int:
+    for info in _store(args.store).versions(limit=args.limit):
+        print(_describe(info))
+    return EXIT_OK
+
+
+def _describe(info: VersionInfo) -> str:
+    """ "3f2a… 2026-11-30T05:00:00+00:00 ana@laptop: flights back (rollback of 9c1d…)" """
+    undid = f" (rollback of {info.rollback_of})" if info.rollback_of else ""
+    return f"{info.version_id}  {info.published_at}  {info.author}: {info.message}{undid}"
+
+
+def _store(uri: str | None) -> RouteStore:
+    given = uri or os.environ.get("ROUTES_STORE")
+    if not given:
+        raise StoreError("ROUTES_STORE", "name the store with --store s3://BUCKET/KEY")
+    try:
+        return RouteStore(parse_store_uri(given))
+    except ValueError as exc:
+        raise StoreError(given, str(exc)) from None
+
+
+def _who(message: str, **rollback: str) -> VersionInfo:
+    author = os.environ.get("ROUTES_AUTHOR") or f"{getpass.getuser()}@{socket.gethostname()}"
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return VersionInfo("", "", author=author, published_at=now, message=message, **rollback)
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -85,7 +193,29 @@ def _status(args: argparse.Namespace) -> int:
     if not args.gateway:
         print(render_status(_load(args.file, args.env)))
         return EXIT_OK
-    live = fetch_gateway(args.gateway)
+    views = [fetch_gateway(url) for url in args.gateway]
+    code = _ledger(args, views[0])
+    # Which route-store version each gateway serves: shown when there is a store or a fleet.
+    if len(views) > 1 or any("store" in view.health for view in views):
+        for url, view in zip(args.gateway, views, strict=True):
+            print(_served(url, view.health))
+    return code
+
+
+def _served(url: str, health: Mapping[str, Any]) -> str:
+    """ "http://gw-1: serves s3://b/k@VID (table 5f8433db0cd9), pushed by ana at …: why" """
+    store = health.get("store")
+    table = f"table {health.get('version')}"
+    if not isinstance(store, dict):
+        return f"{url}: serves {health.get('source')} ({table})"
+    if not store.get("version_id"):
+        return f"{url}: serves its packaged table ({table}), nothing from {store.get('uri')} yet"
+    pushed = f"pushed by {store.get('author')} at {store.get('published_at')}"
+    vid = store.get("version_id")
+    return f"{url}: serves {store.get('uri')}@{vid} ({table}), {pushed}: {store.get('message')}"
+
+
+def _ledger(args: argparse.Namespace, live: GatewayView) -> int:
     if live.table is not None and args.file is None:
         print(render_status(live.table, health=live.health, stats=live.stats, same_table=True))
         return EXIT_OK
@@ -131,8 +261,12 @@ def _explanation(table: RouteTable, request: RouteRequest, decision: RouteDecisi
 
 
 def _load(path: str | None, env_pairs: Sequence[tuple[str, str]]) -> RouteTable:
+    return load_table(_routes_path(path), env=_environment(env_pairs))
+
+
+def _environment(env_pairs: Sequence[tuple[str, str]]) -> Mapping[str, str]:
     given: Mapping[str, str] = {**os.environ, **dict(env_pairs)}
-    return load_table(_routes_path(path), env={**_local_stack(given), **given})
+    return {**_local_stack(given), **given}
 
 
 def _routes_path(path: str | None) -> str:
@@ -182,11 +316,30 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--cookie", type=_pair, action="append", default=[], metavar="K=V")
     explain.set_defaults(run=_explain)
     status = commands.add_parser("status", help="the migration ledger, endpoint by endpoint")
-    status.add_argument("--gateway", metavar="URL", help="add live numbers from this gateway")
+    status.add_argument(
+        "--gateway",
+        metavar="URL",
+        action="append",
+        help="add live numbers from the first, the version each one serves (repeatable)",
+    )
     status.set_defaults(run=_status)
+    push = commands.add_parser("push", help="check a routes file and publish it to the store")
+    push.add_argument(
+        "file", nargs="?", metavar="FILE", help="default: $ROUTES_FILE or routes.yaml"
+    )
+    push.add_argument("--message", "-m", metavar="WHY", help="why (kept with the version)")
+    push.add_argument("--rollback", action="store_true", help="restore the version before")
+    push.set_defaults(run=_push)
+    versions = commands.add_parser("versions", help="the store's versions: who, when, why")
+    versions.add_argument("--limit", type=int, default=20, metavar="N")
+    versions.set_defaults(run=_versions)
+    for command in (push, versions):
+        command.add_argument(
+            "--store", metavar="URI", help="s3://BUCKET/KEY; default: $ROUTES_STORE"
+        )
     for command in (explain, status):
         command.add_argument("--file", metavar="FILE", help="default: $ROUTES_FILE or routes.yaml")
-    for command in (check, explain, status):
+    for command in (check, explain, status, push):
         command.add_argument(
             "--env",
             type=_pair,

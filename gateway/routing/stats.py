@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.observability.hooks import route_call, shadow_outcome
+
 # match / mismatch: compared. dropped: the shadow queue was full. too_large: the primary
 # answer was over the comparison's size bound. cut_off: still running when a Lambda
 # invocation ended (cancelled; not a mismatch).
@@ -49,12 +51,14 @@ class RouteStats:
             counts = self._routes.setdefault(route_key, _RouteCounts())
             counts.requests[backend] += 1
             counts.errors[backend] += 0 if ok else 1
+        route_call(route_key, backend, ok=ok)  # metrics: canary share, backend latency
 
     def record_shadow(self, route_key: str, *, outcome: str) -> None:
         """`outcome` is one of SHADOW_OUTCOMES; only match and mismatch were compared."""
         with self._lock:
             counts = self._routes.setdefault(route_key, _RouteCounts())
             counts.shadow[outcome] += 1
+        shadow_outcome(route_key, outcome)  # metrics: shadow match rate
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
