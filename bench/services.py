@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from bench.redis_server import start_redis
-from tests.support.processes import start_uvicorn
+from tests.support.processes import GATEWAY_FACTORY, start_uvicorn
 
 ROUTES_YAML = """\
 version: 1
@@ -41,9 +41,11 @@ class ServiceSpec:
     app: str
     ready_path: str
     env: Callable[[Stack], Mapping[str, str]]
+    factory: bool = False  # `app` names a factory (the gateway's `create_app`)
 
     def start(self, stack: Stack) -> Running:
-        return start_uvicorn(self.app, env=dict(self.env(stack)), ready_path=self.ready_path)
+        env = dict(self.env(stack))
+        return start_uvicorn(self.app, env=env, ready_path=self.ready_path, factory=self.factory)
 
 
 @dataclass(frozen=True)
@@ -98,15 +100,22 @@ def _baseline_env(stack: Stack) -> Mapping[str, str]:
 
 SERVICES: Mapping[str, ServiceSpec | RedisSpec] = {
     "stub": ServiceSpec("legacy_stub.app:app", "/_stub/stats", _stub_env),
-    "gateway-aiohttp": ServiceSpec("gateway.app:app", "/healthz", _gateway_env("aiohttp")),
-    "gateway-httpcore": ServiceSpec("gateway.app:app", "/healthz", _gateway_env("httpcore")),
+    "gateway-aiohttp": ServiceSpec(
+        GATEWAY_FACTORY, "/healthz", _gateway_env("aiohttp"), factory=True
+    ),
+    "gateway-httpcore": ServiceSpec(
+        GATEWAY_FACTORY, "/healthz", _gateway_env("httpcore"), factory=True
+    ),
     # The in-process cache on, with its default TTLs: after the first query, hits.
     "gateway-cached": ServiceSpec(
-        "gateway.app:app", "/healthz", _gateway_env("aiohttp", cached=True)
+        GATEWAY_FACTORY, "/healthz", _gateway_env("aiohttp", cached=True), factory=True
     ),
     # Default TTLs, L1 and the run's own Redis as L2: the whole-answer scenarios.
     "gateway-redis": ServiceSpec(
-        "gateway.app:app", "/healthz", _gateway_env("aiohttp", cached=True, redis=True)
+        GATEWAY_FACTORY,
+        "/healthz",
+        _gateway_env("aiohttp", cached=True, redis=True),
+        factory=True,
     ),
     "baseline": ServiceSpec("bench.baseline_app:app", "/healthz", _baseline_env),
     "redis": RedisSpec(),

@@ -1,17 +1,23 @@
-"""The gateway's ASGI app: two client schemas over the same backends, plus health."""
+"""The gateway's ASGI app: two client schemas over the same backends, plus health.
+
+Nothing is built at import: `create_app()` is the factory (`uvicorn --factory
+gateway.app:create_app`; the Lambda handler calls it once per container).
+"""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
 
+import httpx
 from fastapi import FastAPI
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
-from gateway.answers import PublicAnswerCache
+from gateway.answers import PublicAnswerCache, json_response
+from gateway.cache.setup import CacheConfig
 from gateway.collector import settle_after_startup
-from gateway.config import Settings
+from gateway.config import Executor, Settings
 from gateway.graphql_endpoint import GraphQLEndpoint
 from gateway.invalidation import FeedFollower
 from gateway.passthrough import Passthrough
@@ -22,9 +28,28 @@ from gateway.schemas.web import build_web_schema
 PASSTHROUGH_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings.from_env()
-    runtime = Runtime(settings)
+def create_app(
+    settings: Settings | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    executor: Executor | None = None,
+    cache_config: CacheConfig | None = None,
+) -> FastAPI:
+    """The app; `transport` replaces the network for every backend call (tests pass
+    `httpx.ASGITransport(app=stub)`); `executor` overrides `settings.executor`.
+
+    Built from the environment (no `settings`: `uvicorn --factory`, the Lambda handler) it
+    is a server starting, so what was built is frozen out of the collector's way; tests
+    that build many apps pass settings and leave the collector alone.
+    """
+    if settings is None:
+        app = create_app(
+            Settings.from_env(), transport=transport, executor=executor, cache_config=cache_config
+        )
+        settle_after_startup()
+        return app
+    runtime = Runtime(settings, transport=transport, cache_config=cache_config)
+    chosen = executor or settings.executor
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,17 +72,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ("web", build_web_schema(introspection=introspection)),
         ("mobile", build_mobile_schema(introspection=introspection)),
     ):
-        endpoint = GraphQLEndpoint(runtime, name, schema, ide=settings.dev)
+        endpoint = GraphQLEndpoint(runtime, name, schema, ide=settings.dev, executor=chosen)
         app.add_route(f"/graphql/{name}", endpoint.handle, methods=["GET", "POST"])
 
-    async def health(request: Request) -> JSONResponse:
+    async def health(request: Request) -> Response:
         runtime.routes.current()  # notice a changed routes file even without other traffic
-        return JSONResponse(
+        return json_response(
             {"status": "ok", "stage": settings.stage, "routes": runtime.routes.health()}
         )
 
-    async def route_stats(request: Request) -> JSONResponse:
-        return JSONResponse({"health": runtime.routes.health(), "stats": runtime.stats.snapshot()})
+    async def route_stats(request: Request) -> Response:
+        return json_response(
+            {
+                "health": runtime.routes.health(),
+                "stats": runtime.stats.snapshot(),
+                "executors": dict(runtime.executors),
+            }
+        )
 
     passthrough = Passthrough(runtime)
     app.add_route("/api/{rest:path}", passthrough.handle, methods=list(PASSTHROUGH_METHODS))
@@ -70,7 +101,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         paths={"/graphql/web": "web", "/graphql/mobile": "mobile"},
     )
     return app
-
-
-app = create_app()
-settle_after_startup()

@@ -9,6 +9,8 @@ from typing import Literal
 
 Stage = Literal["dev", "prod"]
 Transport = Literal["aiohttp", "httpcore"]
+Executor = Literal["auto", "reference"]
+EXECUTORS: tuple[Executor, ...] = ("auto", "reference")
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
 
@@ -32,6 +34,9 @@ class Settings:
     redis_url: str | None = None
     redis_cluster: bool = False
     events_feed_url: str | None = None
+    # "auto": the planner answers the operations it covers, strawberry the rest;
+    # "reference": strawberry answers everything (the planner's yardstick).
+    executor: Executor = "auto"
 
     @property
     def dev(self) -> bool:
@@ -61,6 +66,7 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             redis_cluster=env.get("REDIS_CLUSTER", "0") in ("1", "true", "yes"),
             events_feed_url=env.get("EVENTS_FEED_URL") or None,
+            executor=_choice(env, "GATEWAY_EXECUTOR", EXECUTORS, "auto"),  # type: ignore[arg-type]
         )
 
 

@@ -18,12 +18,15 @@ from gateway.auth import issue_dev_token
 from gateway.config import DEV_JWT_SECRET
 
 
-def _start(module: str, port: int, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+def _start(
+    module: str, port: int, env: Mapping[str, str], *, factory: bool = False
+) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
         "uvicorn",
         module,
+        *(["--factory"] if factory else []),
         "--host",
         "127.0.0.1",
         "--port",
@@ -66,7 +69,7 @@ def main() -> int:
         (_start("legacy_stub.app:app", ports["LEGACY"], env), f"{legacy}/_stub/stats"),
         (_start("services.flights.app:app", ports["FLIGHTS"], env), f"{flights}/_stub/stats"),
         (
-            _start("gateway.app:app", ports["GATEWAY"], env),
+            _start("gateway.app:create_app", ports["GATEWAY"], env, factory=True),
             f"http://127.0.0.1:{ports['GATEWAY']}/healthz",
         ),
     ]

@@ -15,13 +15,15 @@ from __future__ import annotations
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
-from gateway.app import app
+from gateway.app import create_app
 from gateway.events_handler import handle as events
 
+# Built once per container, at its cold start; warm invocations reuse it.
+app = create_app()
 handler = Mangum(
     app,
     lifespan="off",
     text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, "application/graphql-response+json"],
 )
 
-__all__ = ["events", "handler"]
+__all__ = ["app", "events", "handler"]
