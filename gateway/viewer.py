@@ -2,8 +2,8 @@
 
 Resolvers reach data only through a `Viewer`, and every entry point that takes an id from
 the client applies `gateway.access` first: access is decided here, not in the resolvers.
-The nested helpers (`bookings`, `traveler_of`, `total_cost`) take an entity that already
-passed a check.
+Relations between entities (a trip's bookings, traveler, total cost) are resolved in
+`gateway.resolvers`, over entities that already passed a check here.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from gateway import access
@@ -20,24 +19,12 @@ from gateway.auth import Identity
 from gateway.cache.keys import entity_key, traveler_generation_key
 from gateway.errors import BackendRejected, NotFound, rejection_to_error
 from gateway.loaders import Entity, Loaders
-from gateway.money import total_minor
 
 
 @dataclass(frozen=True, slots=True)
 class Page:
     items: list[Entity]
     next_cursor: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Bookings:
-    flights: list[Entity]
-    stays: list[Entity]
-    cars: list[Entity]
-
-    def prices(self) -> list[tuple[int, str]]:
-        every = (*self.flights, *self.stays, *self.cars)
-        return [(item["price"]["amount"], item["price"]["currency"]) for item in every]
 
 
 class Viewer:
@@ -143,27 +130,3 @@ class Viewer:
         self.loaders.entity("trip").clear(trip["id"])
         self.loaders.prime("trip", trip)
         return trip
-
-    async def bookings(self, trip: Entity) -> Bookings:
-        flights, stays, cars = await asyncio.gather(
-            self.loaders.load_many("flight", trip["flight_ids"]),
-            self.loaders.load_many("hotel_stay", trip["hotel_stay_ids"]),
-            self.loaders.load_many("car_rental", trip["car_rental_ids"]),
-        )
-        return Bookings(flights=flights, stays=stays, cars=cars)
-
-    async def traveler_of(self, trip: Entity) -> Entity:
-        traveler = await self.loaders.load("traveler", trip["traveler_id"])
-        if traveler is None:
-            raise NotFound(f"Trip {trip['id']} names a traveler the backend does not know.")
-        return traveler
-
-    async def total_cost(self, trip: Entity) -> tuple[int, str]:
-        """Every booking converted to the traveler's currency, rounded per item, summed."""
-        traveler, bookings = await asyncio.gather(self.traveler_of(trip), self.bookings(trip))
-        currency: str = traveler["currency"]
-        prices = bookings.prices()
-        rates: Mapping[str, Decimal] = {}
-        if any(code != currency for _, code in prices):
-            rates = await self.loaders.fx.load(currency)
-        return total_minor(prices, to=currency, rates=rates), currency

@@ -1,0 +1,58 @@
+"""Trips: one by id, pages of a traveler's trips, and the trip's own relations."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from gateway.loaders import Entity
+from gateway.resolvers.bookings import TRIP_BOOKINGS
+from gateway.resolvers.fields import Args, Attr, Load, TypeFields
+from gateway.resolvers.money import total_costs
+from gateway.resolvers.travelers import travelers_of
+from gateway.viewer import Page, Viewer
+
+
+async def trip(viewer: Viewer, roots: Sequence[Any], args: Args) -> list[Entity | None]:
+    return [await viewer.trip(str(args["id"]))]
+
+
+async def page_of(
+    viewer: Viewer, traveler_id: str, *, status: str | None, first: int, after: str | None
+) -> Page:
+    """`status` is the backend's value ("booked"); an empty `after` means the first page."""
+    return await viewer.trips_of(traveler_id, status=status, first=first, after=after or None)
+
+
+async def trips(viewer: Viewer, roots: Sequence[Any], args: Args) -> list[Page]:
+    return [await _page(viewer, str(args["traveler_id"]), args)]
+
+
+async def pages_of(viewer: Viewer, travelers: Sequence[Entity], args: Args) -> list[Page]:
+    """`Traveler.trips(...)` of every traveler of one level (each page is cached per request)."""
+    return list(await asyncio.gather(*(_page(viewer, t["id"], args) for t in travelers)))
+
+
+async def my_trips(viewer: Viewer, roots: Sequence[Any], args: Args) -> list[Page]:
+    return [await viewer.my_trips(first=args["first"], after=args.get("after") or None)]
+
+
+def _page(viewer: Viewer, traveler_id: str, args: Args) -> Any:
+    return page_of(
+        viewer,
+        traveler_id,
+        status=args.get("status") or None,
+        first=args["first"],
+        after=args.get("after"),
+    )
+
+
+PAGE: TypeFields = {"items": Attr("items"), "next_cursor": Attr("next_cursor")}
+TRIP: TypeFields = {
+    **TRIP_BOOKINGS,
+    "traveler": Load(travelers_of),
+    "total_cost": Load(total_costs),
+}
+TRAVELER: TypeFields = {"trips": Load(pages_of)}
+ROOTS: dict[str, Load] = {"trip": Load(trip), "trips": Load(trips), "my_trips": Load(my_trips)}
