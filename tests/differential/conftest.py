@@ -1,0 +1,53 @@
+"""One event loop for the whole suite (hypothesis tests are plain functions that run their
+requests on it), and the gateway pairs, built once and shared by the tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from tests.differential.harness import COLD, WARM, Pair, Tally, write_routes
+
+HANG_TIMEOUT_MS = 400
+
+
+@pytest.fixture(scope="session")
+def runner() -> Iterator[asyncio.Runner]:
+    with asyncio.Runner() as runner:
+        yield runner
+
+
+@pytest.fixture(scope="session")
+def tally() -> Tally:
+    return Tally()
+
+
+@pytest.fixture(scope="session")
+def cold(runner: asyncio.Runner, tally: Tally) -> Iterator[Pair]:
+    """Caches off in both gateways: every read reaches the stub."""
+    pair = Pair(cache=COLD, tally=tally)
+    yield pair
+    runner.run(pair.aclose())
+
+
+@pytest.fixture(scope="session")
+def warm(runner: asyncio.Runner, tally: Tally) -> Iterator[Pair]:
+    """Long TTLs in both gateways: a case's second run reads everything from the caches."""
+    pair = Pair(cache=WARM, tally=tally)
+    yield pair
+    runner.run(pair.aclose())
+
+
+@pytest.fixture(scope="session")
+def hanging(
+    runner: asyncio.Runner, tally: Tally, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Pair]:
+    """Caches off and a short backend deadline, for hung backends."""
+    routes = write_routes(
+        tmp_path_factory.mktemp("routes") / "routes.yaml", timeout_ms=HANG_TIMEOUT_MS
+    )
+    pair = Pair(cache=COLD, tally=tally, routes_file=routes)
+    yield pair
+    runner.run(pair.aclose())

@@ -1,0 +1,200 @@
+"""The planned executor answers every generated operation exactly as strawberry does: same
+status, same headers, same bytes; cold and with every read cached; with backends failing
+and hanging; for callers who may and may not read what they ask for."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from tests.differential import mutations, regressions
+from tests.differential.domain import CALLERS, OTHER, OWN
+from tests.differential.harness import COLD, WARM, Pair, Tally
+from tests.differential.settings import CI, examples
+from tests.differential.strategies import Case, any_cases, cases
+
+F = TypeVar("F", bound=Callable[..., Any])
+READERS = ("agent", f"traveler:{OWN}")  # callers whose requests reach the backends
+
+FAULTS: tuple[Mapping[str, Any], ...] = (
+    {"path_prefix": "/api/flights", "error_rate": 1.0, "status": 503},
+    {"path_prefix": "/api/hotel-stays", "error_rate": 1.0, "status": 500},
+    {"path_prefix": "/api/car-rentals", "error_rate": 1.0, "status": 503},
+    {"path_prefix": "/api/travelers", "error_rate": 1.0, "status": 503},
+    {"path_prefix": "/api/trips", "error_rate": 1.0, "status": 503},
+    {"path_prefix": "/api/fx", "error_rate": 1.0, "status": 503},
+    {"path_prefix": "/api/destinations", "error_rate": 1.0, "status": 502},
+    {"path_prefix": "/api/flights", "error_rate": 1.0, "status": 404},
+    {"path_prefix": "/api/travelers", "error_rate": 1.0, "status": 422},
+    {"path_prefix": "/api/", "error_rate": 1.0, "status": 503},
+)
+HANGS = tuple(
+    {"path_prefix": prefix, "hang": True}
+    for prefix in ("/api/flights", "/api/fx", "/api/travelers", "/api/trips")
+)
+
+
+def with_examples(*fixed: Case) -> Callable[[F], F]:
+    def decorate(test: F) -> F:
+        for case in reversed(fixed):
+            test = example(case=case)(test)
+        return test
+
+    return decorate
+
+
+def run_case(runner: asyncio.Runner, pair: Pair, case: Case) -> None:
+    answer = runner.run(pair.compare(case))
+    body = answer.json()
+    assert isinstance(body, dict) and "data" in body, f"not executed: {body}\n{case}"
+
+
+@with_examples(*regressions.WEB)
+@settings(CI, max_examples=examples(0.35))
+@given(case=cases("web"))
+def test_web(runner: asyncio.Runner, cold: Pair, case: Case) -> None:
+    run_case(runner, cold, case)
+
+
+@with_examples(*regressions.MOBILE)
+@settings(CI, max_examples=examples(0.2))
+@given(case=cases("mobile"))
+def test_mobile(runner: asyncio.Runner, cold: Pair, case: Case) -> None:
+    run_case(runner, cold, case)
+
+
+UNKNOWN_OPERATION = pytest.param(
+    regressions.UNKNOWN_OPERATION_NAME,
+    marks=pytest.mark.xfail(reason="an unknown operationName answers 500", strict=True),
+    id="unknown-operation-name",
+)
+
+
+@pytest.mark.parametrize("case", [*regressions.REQUESTS, UNKNOWN_OPERATION])
+def test_requests_refused_or_not_executed(runner: asyncio.Runner, cold: Pair, case: Case) -> None:
+    answer = runner.run(cold.compare(case))
+    assert answer.status < 500, f"{answer}\n{case}"
+
+
+@settings(CI, max_examples=examples(0.15))
+@given(
+    case=any_cases(CALLERS),
+    fault=st.none() | st.sampled_from(FAULTS),
+)
+def test_with_every_read_cached(
+    runner: asyncio.Runner, warm: Pair, case: Case, fault: Mapping[str, Any] | None
+) -> None:
+    """The first run fills both caches the same way, the second reads from them (and a
+    failing backend behind a warm cache changes nothing, or the same things)."""
+
+    async def run() -> None:
+        await warm.compare(case, note="(first run)")
+        if fault is not None:
+            await warm.fault(fault)
+        try:
+            await warm.compare(case, note=f"(second run, fault {fault})")
+        finally:
+            await warm.reset()
+
+    runner.run(run())
+
+
+@settings(CI, max_examples=examples(0.15))
+@given(
+    case=any_cases(READERS),
+    fault=st.sampled_from(FAULTS),
+)
+def test_with_a_failing_backend(
+    runner: asyncio.Runner, cold: Pair, case: Case, fault: Mapping[str, Any]
+) -> None:
+    runner.run(_faulted(cold, case, fault))
+
+
+@settings(CI, max_examples=max(4, examples(0.03)))
+@given(
+    case=any_cases(READERS),
+    fault=st.sampled_from(HANGS),
+)
+def test_with_a_hanging_backend(
+    runner: asyncio.Runner, hanging: Pair, case: Case, fault: Mapping[str, Any]
+) -> None:
+    runner.run(_faulted(hanging, case, fault))
+
+
+async def _faulted(pair: Pair, case: Case, fault: Mapping[str, Any]) -> None:
+    await pair.fault(fault)
+    try:
+        await pair.compare(case, note=f"(fault {fault})")
+    finally:
+        await pair.reset()
+
+
+@pytest.mark.parametrize("cache", ["cold", "warm"])
+@pytest.mark.parametrize("script", sorted(mutations.SCRIPTS))
+def test_mutations_and_the_reads_after_them(
+    runner: asyncio.Runner, tally: Tally, script: str, cache: str
+) -> None:
+    async def run() -> None:
+        config = COLD if cache == "cold" else WARM
+        pair = Pair(cache=config, tally=tally, separate_stubs=True)
+        try:
+            for step, case in enumerate(mutations.SCRIPTS[script]):
+                await pair.compare(case, note=f"(step {step} of {script})")
+        finally:
+            await pair.aclose()
+
+    runner.run(run())
+
+
+@settings(CI, max_examples=max(5, examples(0.05)))
+@given(
+    schema=st.sampled_from(("web", "mobile")),
+    first=st.integers(1, 4),
+    status=st.sampled_from((None, "BOOKED", "CANCELLED")),
+    traveler=st.sampled_from((OWN, OTHER)),
+)
+def test_paging_with_the_cursor_of_the_page_before(
+    runner: asyncio.Runner, cold: Pair, schema: str, first: int, status: str | None, traveler: str
+) -> None:
+    if schema == "web":
+        filter_ = f", status: {status}" if status else ""
+        document = (
+            "query P($first: Int!, $after: String) { page: trips(travelerId: "
+            f'"{traveler}", first: $first, after: $after{filter_}) {{ nextCursor items '
+            "{ id title status totalCost { formatted } } } }"
+        )
+    else:
+        document = (
+            "query P($first: Int!, $after: String) { page: myTrips(first: $first, after: $after) "
+            "{ items { id dates status } nextCursor } }"
+        )
+    caller = "agent" if schema == "web" else f"traveler:{traveler}"
+
+    async def run() -> None:
+        after = None
+        for _ in range(3):
+            variables = {"first": first, "after": after}
+            case = Case(schema, document, variables, "P", caller)  # type: ignore[arg-type]
+            answer = (await cold.compare(case)).json()
+            after = answer["data"]["page"]["nextCursor"]
+            if after is None:
+                break
+
+    runner.run(run())
+
+
+def test_a_healthy_share_was_planned(tally: Tally) -> None:
+    """Runs after the generated tests: a suite the planner never answered proves nothing."""
+    print(tally)
+    if importlib.util.find_spec("gateway.execution") is None:
+        pytest.skip("no planner yet (gateway.execution)")
+    if sum(tally.all.values()) < 50:
+        pytest.skip(f"too few answers to judge: {tally}")
+    assert Tally.share(tally.clean) >= 0.9, str(tally)
+    assert Tally.share(tally.all) >= 0.4, str(tally)
