@@ -90,6 +90,9 @@ class Loaders:
         self.upstream = upstream
         self.cache = cache
         self._loaders: dict[str, DataLoader[Any, Any]] = {}
+        # What this request's loads found, by kind and id: asked again (a trip's flights for
+        # `flights` and again for `totalCost`), it is answered without a future per id.
+        self._found: dict[str, dict[str, Entity | None]] = {}
 
     def entity(self, kind: str) -> DataLoader[str, Entity | None]:
         loader = self._loaders.get(kind)
@@ -106,15 +109,44 @@ class Loaders:
         return loader
 
     async def load(self, kind: str, entity_id: str) -> Entity | None:
-        result: Entity | None = await self.entity(kind).load(entity_id)
-        return result
+        found = await self.load_all(kind, [entity_id])
+        return found[0]
 
     async def load_many(self, kind: str, ids: Sequence[str]) -> list[Entity]:
         """Entities that exist, in the order asked (unknown ids are left out)."""
         if not ids:
             return []
-        found: list[Entity | None] = await self.entity(kind).load_many(list(ids))
-        return [item for item in found if item is not None]
+        return [item for item in await self.load_all(kind, ids) if item is not None]
+
+    async def load_all(self, kind: str, ids: Sequence[str]) -> list[Entity | None]:
+        """One entry per id asked (None: unknown), one batch."""
+        found = self._found.setdefault(kind, {})
+        missing = list(dict.fromkeys(i for i in ids if i not in found))
+        if missing:
+            loaded = await _keeping_failures(self.entity(kind), missing)
+            found.update(zip(missing, loaded, strict=True))
+        return [found[i] for i in ids]
+
+    async def rates(self, bases: Sequence[str]) -> list[Mapping[str, Decimal]]:
+        return await _keeping_failures(self.fx, list(bases))
 
     def prime(self, kind: str, entity: Entity) -> None:
         self.entity(kind).prime(entity["id"], entity)
+
+    def replace(self, kind: str, entity: Entity) -> None:
+        """The entity changed in this request (a mutation): later loads see the new one."""
+        self.entity(kind).clear(entity["id"]).prime(entity["id"], entity)
+        self._found.get(kind, {}).pop(entity["id"], None)
+
+
+async def _keeping_failures(loader: DataLoader[str, Any], keys: list[str]) -> list[Any]:
+    """Load `keys`; a failure stays in the request's loader (aiodataloader forgets it), so
+    whoever asks again in this request (the reference executor answering after the planned
+    one gave up) gets the same error without a second backend call."""
+    try:
+        found: list[Any] = await loader.load_many(keys)
+    except Exception as error:
+        for key in keys:
+            loader.prime(key, error)
+        raise
+    return found

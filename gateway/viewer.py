@@ -9,10 +9,11 @@ Relations between entities (a trip's bookings, traveler, total cost) are resolve
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from gateway import access
 from gateway.auth import Identity
@@ -32,6 +33,7 @@ class Viewer:
         self.identity = identity
         self.loaders = loaders
         self._pages: dict[tuple[str, ...], asyncio.Future[Page]] = {}
+        self._destinations: dict[int, asyncio.Future[bytes]] = {}
 
     def _private(self) -> None:
         self.loaders.cache.trace.private = True
@@ -83,7 +85,7 @@ class Viewer:
             if rejection.status == 404:  # an unknown traveler has no trips
                 return Page(items=[], next_cursor=None)
             raise rejection_to_error(rejection) from None
-        body = json.loads(raw)
+        body = orjson.loads(raw)
         for trip in body["items"]:
             self.loaders.prime("trip", trip)
         return Page(items=body["items"], next_cursor=body.get("next_cursor"))
@@ -97,12 +99,15 @@ class Viewer:
         params = {"limit": str(access.check_limit(limit))}
         cache = self.loaders.cache
         cache.trace.touched_public(cache.config.ttl("destinations"))
-        raw = await cache.value(
-            entity_key("destinations", f"top-{limit}"),
-            "destinations",
-            lambda: self.loaders.upstream.get_raw("/api/destinations/top", params),
-        )
-        items: list[Entity] = json.loads(raw)["items"]
+        if limit not in self._destinations:  # asked again in this request: no second load
+            load = cache.value(
+                entity_key("destinations", f"top-{limit}"),
+                "destinations",
+                lambda: self.loaders.upstream.get_raw("/api/destinations/top", params),
+            )
+            self._destinations[limit] = asyncio.ensure_future(load)
+        raw = await asyncio.shield(self._destinations[limit])
+        items: list[Entity] = orjson.loads(raw)["items"]
         return items
 
     async def book_trip(self, booking: Mapping[str, Any]) -> Entity:
@@ -127,6 +132,5 @@ class Viewer:
             [entity_key("trip", trip["id"])],
             generations=[traveler_generation_key(trip["traveler_id"])],
         )
-        self.loaders.entity("trip").clear(trip["id"])
-        self.loaders.prime("trip", trip)
+        self.loaders.replace("trip", trip)
         return trip

@@ -28,7 +28,7 @@ async def _many(viewer: Viewer, kind: str, id_lists: Sequence[Sequence[str]]) ->
     flat = [i for ids in id_lists for i in ids]
     if not flat:
         return [[] for _ in id_lists]
-    found = await viewer.loaders.entity(kind).load_many(flat)
+    found = await viewer.loaders.load_all(kind, flat)
     return [[e for e in part if e is not None] for part in split(found, [len(i) for i in id_lists])]
 
 

@@ -36,7 +36,7 @@ async def total_costs(
     )
     rates: dict[str, Mapping[str, Decimal]] = {}
     if needed:
-        rates = dict(zip(needed, await viewer.loaders.fx.load_many(needed), strict=True))
+        rates = dict(zip(needed, await viewer.loaders.rates(needed), strict=True))
     return [
         {"amount": total_minor(p, to=to, rates=rates.get(to, {})), "currency": to}
         for to, p in zip(targets, prices, strict=True)

@@ -23,7 +23,7 @@ async def travelers_of(
     viewer: Viewer, trips: Sequence[Entity], args: Args = NO_ARGS
 ) -> list[Entity]:
     """Each trip's traveler (the trip passed its access check already), one batch."""
-    found = await viewer.loaders.entity("traveler").load_many([t["traveler_id"] for t in trips])
+    found = await viewer.loaders.load_all("traveler", [t["traveler_id"] for t in trips])
     known: list[Entity] = []
     for trip, traveler in zip(trips, found, strict=True):
         if traveler is None:

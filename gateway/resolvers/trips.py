@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from enum import Enum
 from typing import Any
 
 from gateway.loaders import Entity
@@ -42,10 +43,17 @@ def _page(viewer: Viewer, traveler_id: str, args: Args) -> Any:
     return page_of(
         viewer,
         traveler_id,
-        status=args.get("status") or None,
+        status=_backend_value(args.get("status")),
         first=args["first"],
         after=args.get("after"),
     )
+
+
+def _backend_value(status: Any) -> str | None:
+    """The planner hands enum arguments over as strawberry's enum members (TripStatus.BOOKED)."""
+    if isinstance(status, Enum):
+        return str(status.value)
+    return status or None
 
 
 PAGE: TypeFields = {"items": Attr("items"), "next_cursor": Attr("next_cursor")}
