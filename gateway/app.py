@@ -18,10 +18,13 @@ from gateway.answers import PublicAnswerCache, json_response
 from gateway.cache.setup import CacheConfig
 from gateway.collector import settle_after_startup
 from gateway.config import Executor, Settings
+from gateway.execution.planner import Planner
 from gateway.graphql_endpoint import GraphQLEndpoint
 from gateway.invalidation import FeedFollower
 from gateway.passthrough import Passthrough
+from gateway.resolvers.catalog import CATALOGS
 from gateway.runtime import Runtime
+from gateway.schemas.common import validation_rules
 from gateway.schemas.mobile import build_mobile_schema
 from gateway.schemas.web import build_web_schema
 
@@ -68,11 +71,13 @@ def create_app(
     )
     app.state.runtime = runtime
     introspection = settings.dev
+    rules = validation_rules(introspection=introspection)
     for name, schema in (
         ("web", build_web_schema(introspection=introspection)),
         ("mobile", build_mobile_schema(introspection=introspection)),
     ):
-        endpoint = GraphQLEndpoint(runtime, name, schema, ide=settings.dev, executor=chosen)
+        planner = Planner(schema, CATALOGS[name], rules=rules) if chosen == "auto" else None
+        endpoint = GraphQLEndpoint(runtime, name, schema, ide=settings.dev, planner=planner)
         app.add_route(f"/graphql/{name}", endpoint.handle, methods=["GET", "POST"])
 
     async def health(request: Request) -> Response:

@@ -15,8 +15,8 @@ from strawberry.types.graphql import OperationType
 from gateway import apq
 from gateway.answers import answer_response, dump, public_answer_key
 from gateway.cache.policy import PRIVATE
-from gateway.config import Executor
 from gateway.context import RequestContext
+from gateway.execution.planner import Planner
 from gateway.graphql_http import (
     GRAPHQL_RESPONSE,
     JSON,
@@ -44,12 +44,12 @@ class GraphQLEndpoint:
         schema: strawberry.Schema,
         *,
         ide: bool,
-        executor: Executor = "auto",
+        planner: Planner | None = None,
     ) -> None:
         self.runtime = runtime
         self.name = name
         self.schema = schema
-        self.executor = executor
+        self.planner = planner  # None: strawberry answers everything
         self.ide_html = get_graphql_ide_html(graphql_ide="graphiql") if ide else None
 
     async def handle(self, request: Request) -> Response:
@@ -73,8 +73,11 @@ class GraphQLEndpoint:
         self, request: Request, params: GraphQLParams, resolved: apq.ResolvedQuery, media_type: str
     ) -> Response:
         context = await self.runtime.context_for(incoming(request))
-        executor = "reference"
-        data, errors = await self._reference(request, params, resolved, context)
+        executor, errors = "planned", list[GraphQLError]()
+        data = await self._planned(params, resolved, context)
+        if data is None:
+            executor = "reference"
+            data, errors = await self._reference(request, params, resolved, context)
         request_error = is_request_error(errors)
         body: dict[str, Any] = {}
         if errors:
@@ -102,6 +105,15 @@ class GraphQLEndpoint:
         if self.runtime.settings.dev:
             response.headers["x-gateway-executor"] = executor
         return response
+
+    async def _planned(
+        self, params: GraphQLParams, resolved: apq.ResolvedQuery, context: RequestContext
+    ) -> dict[str, Any] | None:
+        if self.planner is None:
+            return None
+        return await self.planner.execute(
+            resolved.query, params.variables, params.operation_name, context.viewer
+        )
 
     async def _reference(
         self,
