@@ -25,29 +25,27 @@ def tally() -> Tally:
 
 
 @pytest.fixture(scope="session")
-def cold(runner: asyncio.Runner, tally: Tally) -> Iterator[Pair]:
+def cold(runner: asyncio.Runner) -> Iterator[Pair]:
     """Caches off in both gateways: every read reaches the stub."""
-    pair = Pair(cache=COLD, tally=tally)
+    pair = Pair(cache=COLD)
     yield pair
     runner.run(pair.aclose())
 
 
 @pytest.fixture(scope="session")
-def warm(runner: asyncio.Runner, tally: Tally) -> Iterator[Pair]:
+def warm(runner: asyncio.Runner) -> Iterator[Pair]:
     """Long TTLs in both gateways: a case's second run reads everything from the caches."""
-    pair = Pair(cache=WARM, tally=tally)
+    pair = Pair(cache=WARM)
     yield pair
     runner.run(pair.aclose())
 
 
 @pytest.fixture(scope="session")
-def hanging(
-    runner: asyncio.Runner, tally: Tally, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Pair]:
+def hanging(runner: asyncio.Runner, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     """Caches off and a short backend deadline, for hung backends."""
     routes = write_routes(
         tmp_path_factory.mktemp("routes") / "routes.yaml", timeout_ms=HANG_TIMEOUT_MS
     )
-    pair = Pair(cache=COLD, tally=tally, routes_file=routes)
+    pair = Pair(cache=COLD, routes_file=routes)
     yield pair
     runner.run(pair.aclose())

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Mapping
@@ -81,13 +82,20 @@ class Answer:
             response.status_code, headers, response.content, response.headers.get(EXECUTOR_HEADER)
         )
 
+    @property
+    def http(self) -> tuple[int, Mapping[str, str], bytes]:
+        """What a client sees (the executor header aside)."""
+        return self.status, self.headers, self.body
+
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
 
 
 @dataclass
 class Tally:
-    """Which executor answered the planned app's requests, overall and on clean answers."""
+    """Which executor answered the planned gateway's generated cases, overall and among the
+    answers without errors (an error sends a request to the reference executor). Answers
+    no executor made (`none`: the whole-answer cache, refused requests) are not shared."""
 
     all: Counter[str] = field(default_factory=Counter)
     clean: Counter[str] = field(default_factory=Counter)
@@ -105,7 +113,7 @@ class Tally:
 
     @staticmethod
     def share(counts: Counter[str]) -> float:
-        total = sum(counts.values())
+        total = counts["planned"] + counts["reference"]
         return counts["planned"] / total if total else 0.0
 
     def __str__(self) -> str:
@@ -123,7 +131,6 @@ class Pair:
         self,
         *,
         cache: CacheConfig,
-        tally: Tally,
         routes_file: Path | None = None,
         separate_stubs: bool = False,
     ) -> None:
@@ -131,7 +138,6 @@ class Pair:
         and resets then apply to the planned gateway's stub only."""
         self.stub = new_stub()
         other = new_stub() if separate_stubs else self.stub
-        self.tally = tally
         self.planned = self._client(_app(self.stub, "auto", cache, routes_file))
         self.reference = self._client(_app(other, "reference", cache, routes_file))
         self.admin = self._client(self.stub)
@@ -152,14 +158,16 @@ class Pair:
     async def reset(self) -> None:
         (await self.admin.post("/_stub/reset")).raise_for_status()
 
-    async def compare(self, case: Case, *, note: str = "") -> Answer:
-        """Both answers to `case`, asserted identical; the reference's is returned."""
+    async def compare(self, case: Case, *, note: str = "", tally: Tally | None = None) -> Answer:
+        """Both answers to `case`, asserted identical; the planned gateway's is returned
+        (and counted in `tally`)."""
         planned = Answer.of(await send(self.planned, case))
         reference = Answer.of(await send(self.reference, case))
-        self.tally.count(planned)
-        if planned != reference or reference.executor not in ("reference", None):
+        if tally is not None:
+            tally.count(planned)
+        if planned.http != reference.http or reference.executor not in ("reference", None):
             raise AssertionError(mismatch(case, planned, reference, note))
-        return reference
+        return planned
 
 
 def new_stub() -> Starlette:
@@ -177,15 +185,18 @@ async def send(client: httpx.AsyncClient, case: Case) -> httpx.Response:
     if token:
         headers["authorization"] = token
     path = f"/graphql/{case.schema}"
-    if case.method == "GET":
-        params = {"query": case.document, "variables": json.dumps(case.variables)}
-        if case.operation_name:
-            params["operationName"] = case.operation_name
-        return await client.get(path, params=params, headers=headers)
-    payload: dict[str, Any] = {"query": case.document, "variables": case.variables}
+    payload: dict[str, Any] = {"variables": case.variables}
+    if case.persisted != "hash":
+        payload["query"] = case.document
+    if case.persisted != "no":
+        sha = hashlib.sha256(case.document.encode()).hexdigest()
+        payload["extensions"] = {"persistedQuery": {"version": 1, "sha256Hash": sha}}
     if case.operation_name:
         payload["operationName"] = case.operation_name
-    return await client.post(path, json=payload, headers=headers)
+    if case.method == "POST":
+        return await client.post(path, json=payload, headers=headers)
+    params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in payload.items()}
+    return await client.get(path, params=params, headers=headers)
 
 
 def mismatch(case: Case, planned: Answer, reference: Answer, note: str) -> str:

@@ -3,7 +3,15 @@ classics of graphql-jit's issue tracker), run before the generated ones."""
 
 from __future__ import annotations
 
-from tests.differential.domain import BENT, OWN, STRANGER, UNKNOWN_TRIP, bent_trips, pools
+from tests.differential.domain import (
+    BENT,
+    OTHER,
+    OWN,
+    STRANGER,
+    UNKNOWN_TRIP,
+    bent_trips,
+    pools,
+)
 from tests.differential.strategies import Case
 
 OWN_TRIP = pools().trip_ids[0]
@@ -112,14 +120,53 @@ fragment Cards on TripCardPage {{ items {{ id dates status __typename }} }}""",
     f"traveler:{OWN}",
 )
 
+# Found by this suite: after a fallback from the planned run, the reference run's errors came
+# in another order (the loads it reuses settle sooner than fresh ones).
+ERROR_ORDER_AFTER_FALLBACK = Case(
+    "web",
+    f"""{{
+  me {{ id }}
+  trip(id: "{OWN_TRIP}") {{ traveler {{ trips(after: "bad") {{ nextCursor }} }} }}
+  traveler(id: "{OWN}") {{ trips(after: "bad") {{ nextCursor }} }}
+}}""",
+    {},
+    None,
+    "agent",
+)
+
+# Found by this suite, with /api/destinations failing: two non-null root fields fail and
+# the first error to arrive nulls `data`; the reference's is FORBIDDEN, the fallback's was
+# the reused BACKEND_UNAVAILABLE.
+FAILING_AND_FORBIDDEN = Case(
+    "web",
+    f'{{ topDestinations(limit: 4) {{ name }} trips(travelerId: "{OTHER}") {{ nextCursor }} }}',
+    {},
+    None,
+    f"traveler:{OWN}",
+)
+
+# Found by this suite: `myTrips` fails and nulls `data`; the reference reports only that
+# error, the fallback also the FORBIDDEN of `itinerary` (its trip load had already settled).
+ONE_ERROR_OR_TWO = Case(
+    "mobile",
+    f"""{{
+  itinerary(tripId: "{BENT_TRIPS.orphan}") {{ status }}
+  myTrips(after: "bad") {{ nextCursor }}
+}}""",
+    {},
+    None,
+    f"traveler:{OWN}",
+)
+
 WEB = (
+    ERROR_ORDER_AFTER_FALLBACK,
     SKIP_INCLUDE_IN_FRAGMENTS,
     MERGED_SUBSELECTIONS,
     ALIASES_WHEN_A_SIBLING_FAILS,
     NON_NULL_BUBBLES_TO_DATA,
     SAME_FIELD_DIFFERENT_ARGS,
 )
-MOBILE = (MOBILE_CLASSICS,)
+MOBILE = (ONE_ERROR_OR_TWO, MOBILE_CLASSICS)
 
 # An operationName the document doesn't have: strawberry raises CannotGetOperationTypeError
 # out of `schema.execute` and the endpoint answers 500 (both executors).

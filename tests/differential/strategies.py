@@ -74,9 +74,14 @@ class Case:
     caller: str
     method: Literal["POST", "GET"] = "POST"
     accept: str = "application/json"
+    # Automatic persisted queries: "register" sends the query with its hash, "hash" only
+    # the hash (of a query registered before).
+    persisted: Literal["no", "register", "hash"] = "no"
 
     def __str__(self) -> str:
         head = f"{self.method} /graphql/{self.schema} as {self.caller} (accept {self.accept})"
+        if self.persisted != "no":
+            head += f" persisted query: {self.persisted}"
         return f"{head}\nvariables: {self.variables}\nop: {self.operation_name}\n{self.document}"
 
 
@@ -172,12 +177,16 @@ class Builder:
         return self._field(parent, depth)
 
     def _field(self, parent: GraphQLObjectType, depth: int) -> tuple[Selection | None, int]:
-        names = [n for n, f in parent.fields.items() if depth + 1 < MAX_LEVEL or _leaf(f.type)]
-        name = self.draw(st.sampled_from(names))
+        leaves = [n for n, f in parent.fields.items() if _leaf(f.type)]
+        nested = [n for n in parent.fields if n not in leaves and depth + 1 < MAX_LEVEL]
+        name = self.draw(st.sampled_from(nested * 2 + leaves))  # relations: twice as likely
         definition = parent.fields[name]
         swapped = self._swaps(parent).get(name)
         aliased = swapped is None and self.draw(st.integers(0, 3)) == 0
         if swapped is not None:
+            if self.aliases >= MAX_ALIASES:  # a swapped field is aliased, and counts
+                return Field("__typename"), 1
+            self.aliases += 1
             alias: str | None = swapped
             args = self._canonical_args(parent, name)
         elif aliased and self.aliases < MAX_ALIASES:

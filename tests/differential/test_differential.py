@@ -18,6 +18,14 @@ from tests.differential.domain import CALLERS, OTHER, OWN
 from tests.differential.harness import COLD, WARM, Pair, Tally
 from tests.differential.settings import CI, examples
 from tests.differential.strategies import Case, any_cases, cases
+from tests.differential.variants import variants
+
+# When a non-null field fails, graphql-core drops its siblings' resolver coroutines unawaited
+# (the reference executor does this, in both gateways); Python warns when they are collected.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:coroutine 'GraphQLCoreConverter.from_resolver.<locals>._async_resolver' "
+    "was never awaited:RuntimeWarning"
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 READERS = ("agent", f"traveler:{OWN}")  # callers whose requests reach the backends
@@ -49,24 +57,31 @@ def with_examples(*fixed: Case) -> Callable[[F], F]:
     return decorate
 
 
-def run_case(runner: asyncio.Runner, pair: Pair, case: Case) -> None:
-    answer = runner.run(pair.compare(case))
-    body = answer.json()
-    assert isinstance(body, dict) and "data" in body, f"not executed: {body}\n{case}"
+def run_case(runner: asyncio.Runner, pair: Pair, case: Case, tally: Tally) -> None:
+    """The case, then its variants (which meet the plan the case left in the cache)."""
+
+    async def run() -> None:
+        answer = await pair.compare(case, tally=tally)
+        body = answer.json()
+        assert isinstance(body, dict) and "data" in body, f"not executed: {body}\n{case}"
+        for variant in variants(case):
+            await pair.compare(variant, note="(a variant, after the case itself)", tally=tally)
+
+    runner.run(run())
 
 
 @with_examples(*regressions.WEB)
 @settings(CI, max_examples=examples(0.35))
 @given(case=cases("web"))
-def test_web(runner: asyncio.Runner, cold: Pair, case: Case) -> None:
-    run_case(runner, cold, case)
+def test_web(runner: asyncio.Runner, cold: Pair, tally: Tally, case: Case) -> None:
+    run_case(runner, cold, case, tally)
 
 
 @with_examples(*regressions.MOBILE)
 @settings(CI, max_examples=examples(0.2))
 @given(case=cases("mobile"))
-def test_mobile(runner: asyncio.Runner, cold: Pair, case: Case) -> None:
-    run_case(runner, cold, case)
+def test_mobile(runner: asyncio.Runner, cold: Pair, tally: Tally, case: Case) -> None:
+    run_case(runner, cold, case, tally)
 
 
 UNKNOWN_OPERATION = pytest.param(
@@ -88,23 +103,24 @@ def test_requests_refused_or_not_executed(runner: asyncio.Runner, cold: Pair, ca
     fault=st.none() | st.sampled_from(FAULTS),
 )
 def test_with_every_read_cached(
-    runner: asyncio.Runner, warm: Pair, case: Case, fault: Mapping[str, Any] | None
+    runner: asyncio.Runner, warm: Pair, tally: Tally, case: Case, fault: Mapping[str, Any] | None
 ) -> None:
     """The first run fills both caches the same way, the second reads from them (and a
     failing backend behind a warm cache changes nothing, or the same things)."""
 
     async def run() -> None:
-        await warm.compare(case, note="(first run)")
+        await warm.compare(case, note="(first run)", tally=tally)
         if fault is not None:
             await warm.fault(fault)
         try:
-            await warm.compare(case, note=f"(second run, fault {fault})")
+            await warm.compare(case, note=f"(second run, fault {fault})", tally=tally)
         finally:
             await warm.reset()
 
     runner.run(run())
 
 
+@example(case=regressions.FAILING_AND_FORBIDDEN, fault=FAULTS[6])
 @settings(CI, max_examples=examples(0.15))
 @given(
     case=any_cases(READERS),
@@ -138,11 +154,11 @@ async def _faulted(pair: Pair, case: Case, fault: Mapping[str, Any]) -> None:
 @pytest.mark.parametrize("cache", ["cold", "warm"])
 @pytest.mark.parametrize("script", sorted(mutations.SCRIPTS))
 def test_mutations_and_the_reads_after_them(
-    runner: asyncio.Runner, tally: Tally, script: str, cache: str
+    runner: asyncio.Runner, script: str, cache: str
 ) -> None:
     async def run() -> None:
         config = COLD if cache == "cold" else WARM
-        pair = Pair(cache=config, tally=tally, separate_stubs=True)
+        pair = Pair(cache=config, separate_stubs=True)
         try:
             for step, case in enumerate(mutations.SCRIPTS[script]):
                 await pair.compare(case, note=f"(step {step} of {script})")
@@ -160,7 +176,13 @@ def test_mutations_and_the_reads_after_them(
     traveler=st.sampled_from((OWN, OTHER)),
 )
 def test_paging_with_the_cursor_of_the_page_before(
-    runner: asyncio.Runner, cold: Pair, schema: str, first: int, status: str | None, traveler: str
+    runner: asyncio.Runner,
+    cold: Pair,
+    tally: Tally,
+    schema: str,
+    first: int,
+    status: str | None,
+    traveler: str,
 ) -> None:
     if schema == "web":
         filter_ = f", status: {status}" if status else ""
@@ -181,7 +203,7 @@ def test_paging_with_the_cursor_of_the_page_before(
         for _ in range(3):
             variables = {"first": first, "after": after}
             case = Case(schema, document, variables, "P", caller)  # type: ignore[arg-type]
-            answer = (await cold.compare(case)).json()
+            answer = (await cold.compare(case, tally=tally)).json()
             after = answer["data"]["page"]["nextCursor"]
             if after is None:
                 break
@@ -194,7 +216,7 @@ def test_a_healthy_share_was_planned(tally: Tally) -> None:
     print(tally)
     if importlib.util.find_spec("gateway.execution") is None:
         pytest.skip("no planner yet (gateway.execution)")
-    if sum(tally.all.values()) < 50:
+    if Tally.share(tally.all) == 0 and sum(tally.all.values()) < 50:
         pytest.skip(f"too few answers to judge: {tally}")
     assert Tally.share(tally.clean) >= 0.9, str(tally)
     assert Tally.share(tally.all) >= 0.4, str(tally)
