@@ -45,10 +45,14 @@ def convert_minor(
         return amount
     # amount / minor(currency) / rate * minor(to), as one integer fraction (Fraction was
     # most of a trips page's CPU), rounded half-to-even like round(Fraction).
+    multiply, divide = _factor(currency, to=to, rates=rates)
+    return _round_half_even(amount * multiply, divide)
+
+
+def _factor(currency: str, *, to: str, rates: Mapping[str, Decimal | int]) -> tuple[int, int]:
+    """Minor units of `currency` → minor units of `to` is `* multiply / divide`, exactly."""
     numerator, denominator = _rate(rates, base=to, currency=currency)
-    return _round_half_even(
-        amount * denominator * _minor_per_unit(to), _minor_per_unit(currency) * numerator
-    )
+    return denominator * _minor_per_unit(to), _minor_per_unit(currency) * numerator
 
 
 def _round_half_even(p: int, q: int) -> int:
@@ -67,10 +71,17 @@ def total_minor(
 
     [(1, "USD"), (1, "USD")] at rates {"USD": Decimal("0.4")} → 2 + 2 = 4 (not round(5.0)).
     """
-    return sum(
-        (convert_minor(amount, currency, to=to, rates=rates) for amount, currency in prices),
-        start=0,
-    )
+    total = 0
+    factors: dict[str, tuple[int, int]] = {}  # per currency: (multiply by, divide by)
+    for amount, currency in prices:
+        if currency == to:
+            total += amount
+            continue
+        factor = factors.get(currency)
+        if factor is None:
+            factor = factors[currency] = _factor(currency, to=to, rates=rates)
+        total += _round_half_even(amount * factor[0], factor[1])
+    return total
 
 
 def format_money(amount: int, currency: str) -> str:
