@@ -1,23 +1,15 @@
-"""An operation compiled against the resolver declarations: what to load, what to write.
-
-A `Selection` is one object selection set, its fields already merged (fragments, aliases,
-@skip/@include decided; see `collect`), in response order. A `Leaf` writes a serialised
-value; a `Child` is an object-typed field, resolved synchronously (`get`: a read, a
-computation) or in a batch for the whole level (`load`). Nullability is recorded per
-field: a null the schema forbids makes the run give up (`Fallback`), so null bubbling stays
-the reference executor's business.
-"""
+"""An operation compiled against the resolver declarations into `nodes` (see there)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from operator import attrgetter, itemgetter
 from typing import Any
 
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
+    GraphQLEnumType,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
@@ -26,57 +18,20 @@ from graphql import (
     SelectionSetNode,
     is_leaf_type,
 )
-from graphql.execution.values import VariableValues, get_argument_values
 
 from gateway.execution.collect import collect
 from gateway.execution.errors import Fallback, NotCovered
-from gateway.execution.scalars import Serialize, serializer
+from gateway.execution.nodes import Arguments, Child, Leaf, Resolve, Selection
+from gateway.execution.scalars import (
+    Serialize,
+    enum_names,
+    fast_kind,
+    iso_formatter,
+    serializer,
+)
+from gateway.execution.writer import compile_writer
 from gateway.resolvers.catalog import Catalog
-from gateway.resolvers.fields import Args, Attr, BatchLoad, Compute, Declaration, Load, Read
-
-Resolve = Callable[[Any], Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Leaf:
-    key: str
-    resolve: Resolve  # parent → serialised value
-
-
-@dataclass(frozen=True, slots=True)
-class Arguments:
-    """A field's arguments, coerced from the request's variables at run time."""
-
-    field: GraphQLField
-    node: FieldNode
-    python_names: Mapping[str, str]  # "travelerId" → "traveler_id"
-
-    def values(self, variables: VariableValues) -> Args:
-        given = get_argument_values(self.field, self.node, variables)
-        return {self.python_names.get(name, name): value for name, value in given.items()}
-
-
-@dataclass(frozen=True, slots=True)
-class Child:
-    key: str
-    get: Resolve | None  # synchronous: a read or a computation of the parent
-    load: BatchLoad | None  # or loaded for every parent of the level at once
-    arguments: Arguments | None
-    selection: Selection
-    nullable: bool
-    is_list: bool
-    item_nullable: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Selection:
-    type_name: str
-    fields: tuple[Leaf | Child, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    root: Selection
+from gateway.resolvers.fields import Attr, Compute, Declaration, Load, Read
 
 
 class Compiler:
@@ -97,12 +52,12 @@ class Compiler:
     ) -> Selection:
         grouped = collect(parent.name, selection_sets, self.fragments, self.variables)
         fields = tuple(self.field(parent, key, nodes) for key, nodes in grouped.items())
-        return Selection(parent.name, fields)
+        return Selection(parent.name, fields, compile_writer(parent.name, fields))
 
     def field(self, parent: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> Leaf | Child:
         name = nodes[0].name.value
         if name == "__typename":
-            return Leaf(key, _constant(parent.name))
+            return Leaf(key, _constant(parent.name), _constant(parent.name), constant=parent.name)
         if name.startswith("__"):
             raise NotCovered("introspection")
         field = parent.fields[name]
@@ -111,7 +66,7 @@ class Compiler:
         if is_leaf_type(named):
             if isinstance(declared, Load) or is_list:
                 raise NotCovered(f"{parent.name}.{name}: a loaded or list leaf")
-            return Leaf(key, _leaf(_getter(declared), serializer(named), nullable=nullable))
+            return _leaf(key, declared, named, nullable=nullable)
         if not isinstance(named, GraphQLObjectType):
             raise NotCovered(f"{parent.name}.{name}: abstract type")
         child = self.selection(named, [n.selection_set for n in nodes if n.selection_set])
@@ -167,17 +122,27 @@ def _getter(declared: Declaration) -> Resolve:
     raise NotCovered("a loaded field where a value was expected")
 
 
-def _leaf(get: Resolve, serialize: Serialize, *, nullable: bool) -> Resolve:
+def _leaf(key: str, declared: Declaration, named: Any, *, nullable: bool) -> Leaf:
+    return Leaf(
+        key=key,
+        get=_getter(declared),
+        slow=_checked(serializer(named), nullable=nullable),
+        read=declared.key if isinstance(declared, Read) else None,
+        fast=fast_kind(named),
+        names=enum_names(named) if isinstance(named, GraphQLEnumType) else None,
+        iso=iso_formatter(named) if fast_kind(named) == "iso" else None,
+    )
+
+
+def _checked(serialize: Serialize, *, nullable: bool) -> Resolve:
     if nullable:
 
-        def optional(parent: Any) -> Any:
-            value = get(parent)
+        def optional(value: Any) -> Any:
             return None if value is None else serialize(value)
 
         return optional
 
-    def required(parent: Any) -> Any:
-        value = get(parent)
+    def required(value: Any) -> Any:
         if value is None:
             raise Fallback  # null bubbling is the reference executor's
         return serialize(value)

@@ -31,7 +31,8 @@ from strawberry.schema.schema import validate_document
 
 from gateway.execution.collect import condition_variables
 from gateway.execution.errors import NotCovered
-from gateway.execution.plan import Compiler, Plan
+from gateway.execution.nodes import Plan
+from gateway.execution.plan import Compiler
 from gateway.execution.run import run
 from gateway.resolvers.catalog import Catalog
 from gateway.viewer import Viewer

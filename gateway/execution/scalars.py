@@ -10,6 +10,7 @@ reference would have failed too.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from datetime import date, datetime
@@ -71,8 +72,36 @@ def _parsed(parse: Callable[[str], Any], slow: Serialize) -> Serialize:
     return serialize
 
 
-def _enum(enum: GraphQLEnumType) -> Serialize:
-    """Backend values ("economy") and strawberry's members (SegmentKind.FLIGHT) by name."""
+def fast_kind(named: GraphQLNamedType) -> str | None:
+    """The Python type a writer may copy as it is ("str" for String and ID, "enum" for a
+    backend value found in `enum_names`, "iso" for a backend date string, see
+    `iso_formatter`); None: always through the serializer."""
+    if isinstance(named, GraphQLEnumType):
+        return "enum"
+    if named.name in _PARSERS:
+        return "iso"
+    return {"String": "str", "ID": "str", "Int": "int", "Boolean": "bool"}.get(named.name)
+
+
+def iso_formatter(named: GraphQLScalarType) -> Callable[[str], Any]:
+    """Backend date string → the reference's output, remembered: the same few thousand
+    timestamps come back on every page, and parsing one costs more than the rest of its
+    field. A pure function of the string, bounded, one per scalar (every plan shares it);
+    a string the parser refuses raises."""
+    key = (named.name, named.serialize)
+    formatter = _FORMATTERS.get(key)
+    if formatter is None:
+        parse, serialize = _PARSERS[named.name], named.serialize
+        formatter = functools.lru_cache(maxsize=8192)(lambda text: serialize(parse(text)))
+        _FORMATTERS[key] = formatter
+    return formatter
+
+
+_FORMATTERS: dict[tuple[str, Serialize], Callable[[str], Any]] = {}
+
+
+def enum_names(enum: GraphQLEnumType) -> dict[Any, str]:
+    """Backend values ("economy") and strawberry's members (SegmentKind.FLIGHT) → names."""
     names: dict[Any, str] = {}
     for name, value in enum.values.items():
         names[value.value] = name
@@ -80,6 +109,11 @@ def _enum(enum: GraphQLEnumType) -> Serialize:
     if wrapped is not None:
         for member in wrapped:
             names.setdefault(member, enum.serialize(member))
+    return names
+
+
+def _enum(enum: GraphQLEnumType) -> Serialize:
+    names = enum_names(enum)
 
     def serialize(value: Any) -> Any:
         try:
