@@ -33,7 +33,9 @@ class Batches(Generic[V]):
         missing = [key for key in keys if key not in done]
         if missing:
             for batch in self._batches_of(missing):
-                await batch
+                # Shielded: a cancelled waiter (a sibling field's error ended its resolver)
+                # must not cancel the batch the other waiters share.
+                await asyncio.shield(batch)
         return [done[key] for key in keys]
 
     def prime(self, key: str, value: V) -> None:
@@ -81,8 +83,9 @@ class Batches(Generic[V]):
             for key in keys:
                 self._failed[key] = error
                 del self._waiting[key]
-            batch.set_exception(error)
-            batch.exception()  # retrieved, so no waiter-less batch logs it; waiters raise it
+            if not batch.done():
+                batch.set_exception(error)
+                batch.exception()  # retrieved, so no waiter-less batch logs it; waiters raise it
             return
         except BaseException:
             for key in keys:
@@ -92,4 +95,5 @@ class Batches(Generic[V]):
         self._done.update(zip(keys, values, strict=True))
         for key in keys:
             del self._waiting[key]
-        batch.set_result(None)
+        if not batch.done():
+            batch.set_result(None)

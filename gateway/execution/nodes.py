@@ -17,7 +17,7 @@ from typing import Any
 from graphql import FieldNode, GraphQLField
 from graphql.execution.values import VariableValues, get_argument_values
 
-from gateway.resolvers.fields import Args, BatchLoad
+from gateway.resolvers.fields import Args, BatchLoad, Check
 
 Resolve = Callable[[Any], Any]
 Pending = list[tuple["Child", list[Any], list[dict[str, Any]]]]
@@ -58,6 +58,7 @@ class Child:
     key: str
     get: Resolve | None  # synchronous: a read or a computation of the parent
     load: BatchLoad | None  # or loaded for every parent of the level at once
+    check: Check | None  # the load's refusals that need no data
     arguments: Arguments | None
     selection: Selection
     nullable: bool

@@ -75,6 +75,7 @@ class Compiler:
             key=key,
             get=None if load else _getter(declared),
             load=load,
+            check=declared.check if isinstance(declared, Load) else None,
             arguments=_arguments(field, nodes[0]) if field.args else None,
             selection=child,
             nullable=nullable,

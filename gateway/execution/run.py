@@ -23,20 +23,28 @@ async def run(plan: Plan, viewer: Viewer, variables: VariableValues) -> dict[str
     pending: Pending = []
     plan.root.write([None], [root], pending)
     while pending:
-        if len(pending) == 1:  # no task to make for a lone load (a root field, often)
-            child, parents, _ = pending[0]
-            values: list[Any] = [await _load(child, viewer, parents, variables)]
+        level_args = [_args(child, variables) for child, _, _ in pending]
+        for (child, parents, _), args in zip(pending, level_args, strict=True):
+            if child.check is not None:  # refused before any of the level's loads starts
+                child.check(viewer, parents, args)
+        loads = [
+            _load(child, viewer, parents, args)
+            for (child, parents, _), args in zip(pending, level_args, strict=True)
+        ]
+        if len(loads) == 1:  # no task to make for a lone load (a root field, often)
+            values: list[Any] = [await loads[0]]
         else:
-            values = await asyncio.gather(
-                *(_load(child, viewer, parents, variables) for child, parents, _ in pending)
-            )
+            values = await asyncio.gather(*loads)
         level, pending = pending, []
         for (child, _, outs), found in zip(level, values, strict=True):
             attach(child, found, outs, pending)
     return root
 
 
-async def _load(child: Child, viewer: Viewer, parents: list[Any], variables: VariableValues) -> Any:
+def _args(child: Child, variables: VariableValues) -> Args:
+    return child.arguments.values(variables) if child.arguments else NO_ARGS
+
+
+async def _load(child: Child, viewer: Viewer, parents: list[Any], args: Args) -> Any:
     assert child.load is not None
-    args: Args = child.arguments.values(variables) if child.arguments else NO_ARGS
     return await child.load(viewer, parents, args)

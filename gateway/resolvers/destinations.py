@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from gateway import access
 from gateway.loaders import Entity
 from gateway.resolvers.fields import Args, Load, TypeFields
 from gateway.viewer import Viewer
@@ -15,4 +16,10 @@ async def top_destinations(viewer: Viewer, roots: Sequence[Any], args: Args) -> 
 
 
 DESTINATION: TypeFields = {}  # every field is a read of the entity
-ROOTS: dict[str, Load] = {"top_destinations": Load(top_destinations)}
+
+
+def limit_in_range(viewer: Viewer, roots: Sequence[Any], args: Args) -> None:
+    access.check_limit(args["limit"])
+
+
+ROOTS: dict[str, Load] = {"top_destinations": Load(top_destinations, check=limit_in_range)}

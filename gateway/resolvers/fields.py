@@ -15,6 +15,7 @@ from gateway.viewer import Viewer
 
 Args = Mapping[str, Any]
 BatchLoad = Callable[[Viewer, Sequence[Any], Args], Awaitable[Sequence[Any]]]
+Check = Callable[[Viewer, Sequence[Any], Args], None]
 NO_ARGS: Args = {}
 
 
@@ -42,9 +43,15 @@ class Compute:
 @dataclass(frozen=True, slots=True)
 class Load:
     """Resolved for all parents of one level at once, in order: `fn(viewer, parents, args)`
-    returns one value per parent. Root entry points get the parents `[None]`."""
+    returns one value per parent. Root entry points get the parents `[None]`.
+
+    `check` raises the refusals `fn` would raise that need no data (gateway.access): the
+    planner runs the checks of a whole level before it starts any of the level's loads, so
+    a refused request reaches the reference executor with nothing half-loaded.
+    """
 
     fn: BatchLoad
+    check: Check | None = None
 
 
 Declaration = Read | Attr | Compute | Load

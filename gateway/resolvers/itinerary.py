@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from gateway import access
 from gateway.dates import format_date_range
 from gateway.loaders import Entity
 from gateway.resolvers.bookings import bookings_of
@@ -44,4 +45,10 @@ SEGMENT: TypeFields = {
     "ends_at": Attr("ends_at"),
     "title": Attr("title"),
 }
-ROOTS: dict[str, Load] = {"itinerary": Load(itinerary)}
+
+
+def signed_in(viewer: Viewer, roots: Sequence[Any], args: Args) -> None:
+    access.require_signed_in(viewer.identity)
+
+
+ROOTS: dict[str, Load] = {"itinerary": Load(itinerary, check=signed_in)}

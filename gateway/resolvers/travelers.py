@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from gateway import access
 from gateway.errors import NotFound
 from gateway.loaders import Entity
 from gateway.resolvers.fields import NO_ARGS, Args, Load
@@ -32,4 +33,8 @@ async def travelers_of(
     return known
 
 
-ROOTS: dict[str, Load] = {"me": Load(me), "traveler": Load(traveler)}
+def may_read_traveler(viewer: Viewer, roots: Sequence[Any], args: Args) -> None:
+    access.check_traveler(viewer.identity, str(args["id"]))
+
+
+ROOTS: dict[str, Load] = {"me": Load(me), "traveler": Load(traveler, check=may_read_traveler)}

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
+from gateway import access
 from gateway.loaders import Entity
 from gateway.resolvers.bookings import TRIP_BOOKINGS
 from gateway.resolvers.fields import Args, Attr, Load, TypeFields
@@ -56,11 +57,35 @@ def _backend_value(status: Any) -> str | None:
     return status or None
 
 
+def may_read_page(viewer: Viewer, roots: Sequence[Any], args: Args) -> None:
+    access.check_traveler(viewer.identity, str(args["traveler_id"]))
+    access.check_first(args["first"])
+
+
+def may_read_pages(viewer: Viewer, travelers: Sequence[Entity], args: Args) -> None:
+    for traveler in travelers:
+        access.check_traveler(viewer.identity, traveler["id"])
+    access.check_first(args["first"])
+
+
+def may_read_own_pages(viewer: Viewer, roots: Sequence[Any], args: Args) -> None:
+    access.require_signed_in(viewer.identity)
+    access.check_first(args["first"])
+
+
+def signed_in(viewer: Viewer, roots: Sequence[Any], args: Args) -> None:
+    access.require_signed_in(viewer.identity)
+
+
 PAGE: TypeFields = {"items": Attr("items"), "next_cursor": Attr("next_cursor")}
 TRIP: TypeFields = {
     **TRIP_BOOKINGS,
     "traveler": Load(travelers_of),
     "total_cost": Load(total_costs),
 }
-TRAVELER: TypeFields = {"trips": Load(pages_of)}
-ROOTS: dict[str, Load] = {"trip": Load(trip), "trips": Load(trips), "my_trips": Load(my_trips)}
+TRAVELER: TypeFields = {"trips": Load(pages_of, check=may_read_pages)}
+ROOTS: dict[str, Load] = {
+    "trip": Load(trip, check=signed_in),
+    "trips": Load(trips, check=may_read_page),
+    "my_trips": Load(my_trips, check=may_read_own_pages),
+}
