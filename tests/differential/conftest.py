@@ -4,6 +4,8 @@ requests on it), and the gateway pairs, built once and shared by the tests."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +19,28 @@ HANG_TIMEOUT_MS = 400
 def runner() -> Iterator[asyncio.Runner]:
     with asyncio.Runner() as runner:
         yield runner
+
+
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """The first line of the message, and the test that was running."""
+        test = os.environ.get("PYTEST_CURRENT_TEST", "?")
+        self.records.append(f"{record.getMessage()[:300]} (during {test})")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def asyncio_errors() -> Iterator[list[str]]:
+    """What asyncio logs as errors during the session: a task that failed and was never
+    awaited ("Task exception was never retrieved") means a load's failure went nowhere."""
+    handler = Records()
+    logger = logging.getLogger("asyncio")
+    logger.addHandler(handler)
+    yield handler.records
+    logger.removeHandler(handler)
 
 
 @pytest.fixture(scope="session")

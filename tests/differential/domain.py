@@ -54,6 +54,7 @@ class Bent:
     orphan: str
     no_rate: str
     bad_enum: str
+    odd_scalars: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,20 +68,49 @@ class Pools:
 def bent_dataset() -> Dataset:
     """The seeded dataset, with one trip of BENT each showing: a booking id the backend does
     not know, a traveler the backend does not know, a price in a currency without a rate,
-    and a flight status outside the schema's enum."""
+    a flight status outside the schema's enum, and scalars written the way the schema's
+    serialisers must normalise (below); and the most popular destination's popularity as
+    a JSON integer (a Float answers `1.0`)."""
     data = build_dataset()
     bent = bent_trips()
     data.trips[bent.unknown_flight]["flight_ids"].append("fl-999999")
     data.trips[bent.orphan]["traveler_id"] = UNKNOWN_TRAVELER
     data.flights[data.trips[bent.no_rate]["flight_ids"][0]]["price"]["currency"] = "XTS"
     data.flights[data.trips[bent.bad_enum]["flight_ids"][0]]["status"] = "boarding"
+    _odd_scalars(data, data.trips[bent.odd_scalars])
+    top = max(data.destinations.values(), key=lambda d: d["popularity"])
+    top["popularity"] = 1
     return data
+
+
+def _odd_scalars(data: Dataset, trip: Json) -> None:
+    """`Z` and microseconds and another offset in DateTimes, an int where a String goes,
+    a float where an Int goes, quotes, a backslash, U+2028 and emoji in Strings."""
+    trip["title"] = 'Quotes "and" \\ back\u2028slash ✈️ 🏖'
+    flight = data.flights[trip["flight_ids"][0]]
+    flight["departs_at"] = flight["departs_at"].replace("+00:00", "Z")
+    flight["arrives_at"] = flight["arrives_at"].replace(":00+00:00", ":00.250000-03:30")
+    flight["seat"] = 12
+    stay = data.hotel_stays[trip["hotel_stay_ids"][0]]
+    stay["hotel"] = {**stay["hotel"], "stars": 4.0, "name": "Hôtel «Zürich» \t"}
+    car = data.car_rentals[trip["car_rental_ids"][0]]
+    car["pickup_at"] = car["pickup_at"].replace("+00:00", ".000001+00:00")
 
 
 @functools.cache
 def bent_trips() -> Bent:
-    with_flights = [str(t["id"]) for t in trips_of(build_dataset(), BENT) if t["flight_ids"]]
-    return Bent(*with_flights[:4])
+    trips = trips_of(build_dataset(), BENT)
+    with_flights = [str(t["id"]) for t in trips if t["flight_ids"]][:4]
+    complete = [
+        str(t["id"])
+        for t in trips
+        if t["flight_ids"]
+        and t["hotel_stay_ids"]
+        and t["car_rental_ids"]
+        and t["id"] not in with_flights
+    ]
+    unknown_flight, orphan, no_rate, bad_enum = with_flights
+    return Bent(unknown_flight, orphan, no_rate, bad_enum, odd_scalars=complete[0])
 
 
 def trips_of(data: Dataset, traveler_id: str) -> list[Json]:
@@ -101,7 +131,7 @@ def next_trip_id() -> str:
 
 
 def vars_of(bent: Bent) -> tuple[str, ...]:
-    return (bent.unknown_flight, bent.orphan, bent.no_rate, bent.bad_enum)
+    return (bent.unknown_flight, bent.orphan, bent.no_rate, bent.bad_enum, bent.odd_scalars)
 
 
 @functools.cache

@@ -3,6 +3,8 @@ classics of graphql-jit's issue tracker), run before the generated ones."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.differential.domain import (
     BENT,
     OTHER,
@@ -158,20 +160,107 @@ ONE_ERROR_OR_TWO = Case(
     f"traveler:{OWN}",
 )
 
+# Scalars as the schema's serialisers write them, not as the backend did (`Z`, offsets and
+# microseconds; 12 → "12" for a String; 4.0 → 4 for an Int; 1 → 1.0 for a Float).
+SCALARS_AS_SERIALISED = Case(
+    "web",
+    f"""{{
+  topDestinations(limit: 3) {{ code popularity }}
+  trip(id: "{BENT_TRIPS.odd_scalars}") {{
+    title startDate endDate status
+    flights {{ departsAt arrivesAt seat status cabin price {{ amount formatted }} }}
+    hotelStays {{ checkIn checkOut nights hotel {{ name stars }} }}
+    carRentals {{ pickupAt dropoffAt }}
+    totalCost {{ amount currency formatted }}
+  }}
+}}""",
+    {},
+    None,
+    "agent",
+)
+SEGMENTS_AS_SERIALISED = Case(
+    "mobile",
+    f"""{{
+  itinerary(tripId: "{BENT_TRIPS.odd_scalars}") {{
+    title dates segments {{ kind startsAt endsAt title }} totalCost {{ amount }}
+  }}
+}}""",
+    {},
+    None,
+    "agent",
+)
+
+# The page the benchmark measures: every field of 20 trips.
+FULL_TRIPS_PAGE = Case(
+    "web",
+    """query Page($traveler: ID!, $first: Int!) {
+  trips(travelerId: $traveler, first: $first) {
+    nextCursor
+    items {
+      id title startDate endDate status
+      traveler { id name email loyaltyTier homeAirport currency }
+      flights {
+        id carrier flightNumber origin destination departsAt arrivesAt cabin seat status
+        price { amount currency formatted }
+      }
+      hotelStays {
+        id checkIn checkOut nights roomType
+        hotel { id name city stars address }
+        price { amount currency formatted }
+      }
+      carRentals {
+        id company pickupLocation dropoffLocation pickupAt dropoffAt vehicleClass
+        price { amount currency formatted }
+      }
+      totalCost { amount currency formatted }
+    }
+  }
+}""",
+    {"traveler": OWN, "first": 20},
+    "Page",
+    f"traveler:{OWN}",
+)
+FULL_MOBILE_PAGE = Case(
+    "mobile",
+    f"""{{
+  myTrips {{ nextCursor items {{ id title dates status }} }}
+  itinerary(tripId: "{OWN_TRIP}") {{
+    id title dates status
+    segments {{ kind startsAt endsAt title }}
+    totalCost {{ amount currency }}
+  }}
+  topDestinations {{ code name imageUrl }}
+}}""",
+    {},
+    None,
+    f"traveler:{OWN}",
+)
+
 WEB = (
-    ERROR_ORDER_AFTER_FALLBACK,
+    FULL_TRIPS_PAGE,
+    SCALARS_AS_SERIALISED,
     SKIP_INCLUDE_IN_FRAGMENTS,
     MERGED_SUBSELECTIONS,
     ALIASES_WHEN_A_SIBLING_FAILS,
     NON_NULL_BUBBLES_TO_DATA,
     SAME_FIELD_DIFFERENT_ARGS,
 )
-MOBILE = (ONE_ERROR_OR_TWO, MOBILE_CLASSICS)
+MOBILE = (FULL_MOBILE_PAGE, SEGMENTS_AS_SERIALISED, MOBILE_CLASSICS)
 
 # An operationName the document doesn't have: strawberry raises CannotGetOperationTypeError
 # out of `schema.execute` and the endpoint answers 500 (both executors).
 UNKNOWN_OPERATION_NAME = Case(
     "web", "query A { me { id } } query B { __typename }", {}, "C", f"traveler:{OWN}"
+)
+
+DESTINATIONS_FAILING = {"path_prefix": "/api/destinations", "error_rate": 1.0, "status": 502}
+
+# What this suite found, each with the fault it needs: kept apart from the generated tests
+# so that, while one fails, the generated cases still run.
+FOUND: tuple[tuple[str, Case, dict[str, Any] | None], ...] = (
+    ("error-order-after-fallback", ERROR_ORDER_AFTER_FALLBACK, None),
+    ("failing-and-forbidden", FAILING_AND_FORBIDDEN, DESTINATIONS_FAILING),
+    ("one-error-or-two", ONE_ERROR_OR_TWO, None),
 )
 
 # Answered without executing anything, or refused before execution: the same either way.

@@ -269,8 +269,16 @@ class Builder:
         if self.draw(st.integers(0, 3)) != 0:
             return value
         name = f"v{len(self.variables)}"
-        self.variables[name] = VariableDefinition(name, type_text)
-        self.values[name] = value.json
+        how = self.draw(st.sampled_from(("given", "given", "default", "omitted")))
+        if how == "omitted" and type_text.endswith("!"):
+            how = "given"
+        if how == "default":  # nullable, with the value as its default, left out
+            self.variables[name] = VariableDefinition(name, type_text.rstrip("!"), value)
+        elif how == "omitted":  # nullable and left out: as if the argument were not given
+            self.variables[name] = VariableDefinition(name, type_text)
+        else:
+            self.variables[name] = VariableDefinition(name, type_text)
+            self.values[name] = value.json
         return Value(value.json, value.enum, variable=name)
 
     def _directives(self) -> tuple[Directive, ...]:

@@ -5,6 +5,7 @@ and hanging; for callers who may and may not read what they ask for."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib.util
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.differential import mutations, regressions
 from tests.differential.domain import CALLERS, OTHER, OWN
-from tests.differential.harness import COLD, WARM, Pair, Tally
+from tests.differential.harness import COLD, WARM, Answer, Pair, Tally, mismatch, send
 from tests.differential.settings import CI, examples
 from tests.differential.strategies import Case, any_cases, cases
 from tests.differential.variants import variants
@@ -84,6 +85,19 @@ def test_mobile(runner: asyncio.Runner, cold: Pair, tally: Tally, case: Case) ->
     run_case(runner, cold, case, tally)
 
 
+@pytest.mark.parametrize(
+    ("case", "fault"),
+    [pytest.param(case, fault, id=name) for name, case, fault in regressions.FOUND],
+)
+def test_what_this_suite_found(
+    runner: asyncio.Runner, cold: Pair, case: Case, fault: Mapping[str, Any] | None
+) -> None:
+    if fault is None:
+        runner.run(cold.compare(case))
+    else:
+        runner.run(_faulted(cold, case, fault))
+
+
 UNKNOWN_OPERATION = pytest.param(
     regressions.UNKNOWN_OPERATION_NAME,
     marks=pytest.mark.xfail(reason="an unknown operationName answers 500", strict=True),
@@ -120,7 +134,6 @@ def test_with_every_read_cached(
     runner.run(run())
 
 
-@example(case=regressions.FAILING_AND_FORBIDDEN, fault=FAULTS[6])
 @settings(CI, max_examples=examples(0.15))
 @given(
     case=any_cases(READERS),
@@ -149,6 +162,33 @@ async def _faulted(pair: Pair, case: Case, fault: Mapping[str, Any]) -> None:
         await pair.compare(case, note=f"(fault {fault})")
     finally:
         await pair.reset()
+
+
+@settings(CI, max_examples=max(5, examples(0.04)))
+@given(batch=st.lists(any_cases(CALLERS), min_size=2, max_size=6))
+def test_concurrent_requests_of_different_callers(
+    runner: asyncio.Runner, cold: Pair, tally: Tally, batch: list[Case]
+) -> None:
+    """Requests in flight together (one plan cache, one loop, different callers): the same
+    answers as the reference's, also in flight together. Which error comes first may
+    depend on how the requests interleave, so answers with errors must agree on status and
+    data only."""
+
+    async def run() -> None:
+        planned = await asyncio.gather(*(send(cold.planned, case) for case in batch))
+        reference = await asyncio.gather(*(send(cold.reference, case) for case in batch))
+        for case, p, r in zip(
+            batch, map(Answer.of, planned), map(Answer.of, reference), strict=True
+        ):
+            tally.count(p)
+            body = r.json()
+            if isinstance(body, dict) and body.get("errors"):
+                same = (p.status, p.json().get("data")) == (r.status, body.get("data"))
+            else:
+                same = p.http == r.http
+            assert same, mismatch(case, p, r, "(in flight with others)")
+
+    runner.run(run())
 
 
 @pytest.mark.parametrize("cache", ["cold", "warm"])
@@ -220,3 +260,9 @@ def test_a_healthy_share_was_planned(tally: Tally) -> None:
         pytest.skip(f"too few answers to judge: {tally}")
     assert Tally.share(tally.clean) >= 0.9, str(tally)
     assert Tally.share(tally.all) >= 0.4, str(tally)
+
+
+def test_no_background_task_failed_unseen(asyncio_errors: list[str]) -> None:
+    """Runs last: every task the gateways started was awaited, or its failure handled."""
+    gc.collect()  # a never-retrieved task exception is logged when the task is collected
+    assert asyncio_errors == []
