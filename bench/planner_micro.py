@@ -4,7 +4,8 @@ every backend read already cached (L1), on the same request inputs.
     .venv/bin/python -m bench.planner_micro
 
 Each run gets a fresh request context (fresh loaders, warm L1), made before the clock
-starts; the clock covers execution only (no HTTP, no JSON encoding). Median of 7 repeats.
+starts; the clock covers execution only (no HTTP, no JSON encoding). The two executors
+alternate run by run, so a busy machine slows both alike. Median of 7 repeats.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,6 @@ from legacy_stub.app import create_app as create_stub
 
 REPEATS = 7
 SECRET = "planner-micro-secret-0123456789abcdef0123"
-Execute = Callable[[RequestContext], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -74,19 +73,24 @@ async def measure(*, number: int = 50, repeats: int = REPEATS) -> Timing:
         assert not result.errors, result.errors
         return result.data
 
-    async def per_call(execute: Execute) -> float:
-        contexts = [await runtime.context_for(request) for _ in range(number)]
-        started = time.perf_counter()
-        for context in contexts:
-            await execute(context)
-        return (time.perf_counter() - started) / number
+    async def repeat() -> tuple[float, float]:
+        """`number` runs of each, interleaved one by one, so both meet the same machine."""
+        spent = {"planned": 0.0, "reference": 0.0}
+        for _ in range(number):
+            for name, execute in (("planned", planned), ("reference", reference)):
+                context = await runtime.context_for(request)
+                started = time.perf_counter()
+                await execute(context)
+                spent[name] += time.perf_counter() - started
+        return spent["planned"] / number, spent["reference"] / number
 
     first = await reference(await runtime.context_for(request))  # fills L1
     assert await planned(await runtime.context_for(request)) == first
     planned_runs, reference_runs = [], []
     for _ in range(repeats):
-        planned_runs.append(await per_call(planned))
-        reference_runs.append(await per_call(reference))
+        planned_s, reference_s = await repeat()
+        planned_runs.append(planned_s)
+        reference_runs.append(reference_s)
     return Timing(statistics.median(planned_runs), statistics.median(reference_runs))
 
 

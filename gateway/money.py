@@ -7,6 +7,7 @@ the monolith's fx rates for a base currency, `GET /api/fx?base=T`, where one uni
 fine. A float rate is refused, because it no longer says what the JSON said.
 """
 
+import functools
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
@@ -84,6 +85,7 @@ def total_minor(
     return total
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and a page shows the same prices again and again
 def format_money(amount: int, currency: str) -> str:
     """Display minor units: (123450, "EUR") → "€1,234.50", (-100, "CHF") → "-CHF 1.00"."""
     sign = "-" if amount < 0 else ""

@@ -39,11 +39,14 @@ class EntityReader:
         keys = {i: entity_key(kind, i) for i in ids}
         hits = await self._cache.get_many(keys.values()) if self._ttl_s > 0 else {}
         found: dict[str, Entity | None] = {}
+        tiers: set[str] = set()
         for i, key in keys.items():
             hit = hits.get(key)
             if hit is not None and hit.fresh:
                 found[i] = orjson.loads(hit.value)
-                trace.record(hit.tier)
+                tiers.add(hit.tier)
+        for tier in tiers:  # the trace keeps which tiers answered, not how often
+            trace.record(tier)
         missing = [i for i in ids if i not in found]
         # Again, with no await before the flight registers: a flight that landed while we
         # were asking Redis has filled L1 by now, and must not be flown twice.
