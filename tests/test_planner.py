@@ -178,3 +178,23 @@ async def test_the_routes_page_counts_each_executor() -> None:
     await gw.gql("web", f'{{ traveler(id: "{OTHER}") {{ id }} }}', token=token(ME))
     routes = (await gw.client.get("/_gateway/routes")).json()
     assert routes["executors"] == {"planned": 1, "reference": 1}
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"status": "boarding"}, {"departs_at": None}, {"departs_at": "soon"}, {"price": {}}],
+)
+async def test_a_bad_value_in_a_field_nobody_asked_for_is_the_references_error(
+    fields: dict[str, Any],
+) -> None:
+    """strawberry builds the whole Flight from the entity, so the reference fails on it even
+    when the query asks only for the id; the planner must not answer in its place."""
+    stub = create_stub()
+    flight = next(t for t in TRIPS if t["id"] == MY_TRIP)["flight_ids"][0]
+    planned, reference = gateway(stub, executor="auto"), gateway(stub, executor="reference")
+    patched = await planned.stub_post("/_stub/patch", {"id": flight, "fields": fields})
+    assert patched.status_code == 200
+    query = "query T($id: ID!) { trip(id: $id) { id flights { id } } }"
+    answered = await answers((planned, reference), "web", query, {"id": MY_TRIP}, ME)
+    assert answered[0].headers["x-gateway-executor"] == "reference"
+    assert "errors" in answered[0].json()

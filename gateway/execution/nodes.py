@@ -67,10 +67,26 @@ class Child:
 
 
 @dataclass(frozen=True, slots=True)
+class Eager:
+    """What strawberry's `from_backend` does to an entity whatever the query selects, and
+    which can fail: read `key` ("read"), check an enum value ("enum", in `values`), parse a
+    date ("date", `parse`), compute a field ("compute", `fn`), or all of that for a nested
+    object ("nested", `nested`). A failure means the reference fails: the run gives up."""
+
+    kind: str
+    key: str = ""
+    values: frozenset[Any] = frozenset()
+    parse: Resolve | None = None
+    fn: Resolve | None = None
+    nested: tuple[Eager, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Selection:
     type_name: str
     fields: tuple[Leaf | Child, ...]
     write: Write = field(repr=False, compare=False)
+    eager: tuple[Eager, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,12 +21,13 @@ from graphql import (
 
 from gateway.execution.collect import collect
 from gateway.execution.errors import Fallback, NotCovered
-from gateway.execution.nodes import Arguments, Child, Leaf, Resolve, Selection
+from gateway.execution.nodes import Arguments, Child, Eager, Leaf, Resolve, Selection
 from gateway.execution.scalars import (
     Serialize,
     enum_names,
     fast_kind,
     iso_formatter,
+    iso_parser,
     serializer,
 )
 from gateway.execution.writer import compile_writer
@@ -52,7 +53,39 @@ class Compiler:
     ) -> Selection:
         grouped = collect(parent.name, selection_sets, self.fragments, self.variables)
         fields = tuple(self.field(parent, key, nodes) for key, nodes in grouped.items())
-        return Selection(parent.name, fields, compile_writer(parent.name, fields))
+        eager = self.eager(parent)
+        return Selection(parent.name, fields, compile_writer(parent.name, fields, eager), eager)
+
+    def eager(self, parent: GraphQLObjectType) -> tuple[Eager, ...]:
+        """strawberry's types are built from the whole backend entity (`from_backend`), so a
+        bad value in a field nobody asked for still fails the reference: check every field
+        without a resolver of its own as the constructor converts it. Values the gateway
+        builds itself (pages, segments: declared with `Attr`) need no check."""
+        fields = self.catalog.get(parent.name, {})
+        if parent.name == "Query" or any(isinstance(d, Attr) for d in fields.values()):
+            return ()
+        checks: list[Eager] = []
+        for field in parent.fields.values():
+            definition = field.extensions.get("strawberry-definition")
+            if definition is None or definition.base_resolver is not None:
+                continue
+            declared = fields.get(definition.python_name) or Read(definition.python_name)
+            checks.append(self._eager_check(declared, _shape(field.type)[3]))
+        return tuple(checks)
+
+    def _eager_check(self, declared: Declaration, named: Any) -> Eager:
+        if isinstance(declared, Compute):
+            return Eager("compute", fn=declared.fn)
+        if not isinstance(declared, Read):
+            raise NotCovered(f"{declared!r} as a constructor field")
+        if isinstance(named, GraphQLEnumType):
+            values = frozenset(value.value for value in named.values.values())
+            return Eager("enum", declared.key, values=values)
+        if fast_kind(named) == "iso":
+            return Eager("date", declared.key, parse=iso_parser(named))
+        if isinstance(named, GraphQLObjectType):
+            return Eager("nested", declared.key, nested=self.eager(named))
+        return Eager("read", declared.key)
 
     def field(self, parent: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> Leaf | Child:
         name = nodes[0].name.value

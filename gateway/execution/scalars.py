@@ -100,6 +100,17 @@ def iso_formatter(named: GraphQLScalarType) -> Callable[[str], Any]:
 _FORMATTERS: dict[tuple[str, Serialize], Callable[[str], Any]] = {}
 
 
+def iso_parser(named: GraphQLScalarType) -> Callable[[str], Any]:
+    """`fromisoformat` of the scalar's Python type, remembered (see `iso_formatter`): what
+    strawberry's `from_backend` constructors do to every date field, asked for or not."""
+    return _PARSE_MEMOS[named.name]
+
+
+_PARSE_MEMOS: dict[str, Callable[[str], Any]] = {
+    name: functools.lru_cache(maxsize=8192)(parse) for name, parse in _PARSERS.items()
+}
+
+
 def enum_names(enum: GraphQLEnumType) -> dict[Any, str]:
     """Backend values ("economy") and strawberry's members (SegmentKind.FLIGHT) → names."""
     names: dict[Any, str] = {}

@@ -16,10 +16,12 @@ with a dict read, a type check and a dict store per leaf, not several calls per 
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from typing import Any
 
 from gateway.execution.errors import Fallback
-from gateway.execution.nodes import Child, Leaf, Pending, Write
+from gateway.execution.nodes import Child, Eager, Leaf, Pending, Write
 
 _FAST_CHECKS = {
     "str": "type(v) is not str",
@@ -28,9 +30,12 @@ _FAST_CHECKS = {
 }
 
 
-def compile_writer(type_name: str, fields: tuple[Leaf | Child, ...]) -> Write:
-    namespace: dict[str, Any] = {"attach": attach, "zip": zip, "type": type}
+def compile_writer(
+    type_name: str, fields: tuple[Leaf | Child, ...], eager: tuple[Eager, ...] = ()
+) -> Write:
+    namespace: dict[str, Any] = {"attach": attach, "zip": zip, "type": type, "Fallback": Fallback}
     lines = ["def write(parents, outs, pending):", "    for parent, out in zip(parents, outs):"]
+    lines.extend(_eager_lines(eager, "parent", namespace, depth=2))
     after: list[str] = []
     for index, field in enumerate(fields):
         key = repr(field.key)
@@ -52,6 +57,37 @@ def compile_writer(type_name: str, fields: tuple[Leaf | Child, ...]) -> Write:
     exec(compile(source, f"<writer {type_name}>", "exec"), namespace)
     write: Write = namespace["write"]
     return write
+
+
+def _eager_lines(
+    checks: tuple[Eager, ...],
+    var: str,
+    namespace: dict[str, Any],
+    *,
+    depth: int,
+    numbers: Iterator[int] | None = None,
+) -> list[str]:
+    """Statements that fail exactly when strawberry's constructor of `var` would."""
+    numbers = numbers or itertools.count()
+    pad, lines = "    " * depth, []
+    for check in checks:
+        name = f"eager_{next(numbers)}"  # a global for a check, a local for a nested object
+        read = f"{var}[{check.key!r}]"
+        if check.kind == "read":
+            lines.append(f"{pad}{read}")
+        elif check.kind == "enum":
+            namespace[name] = check.values
+            lines += [f"{pad}if {read} not in {name}:", f"{pad}    raise Fallback"]
+        elif check.kind == "date":
+            namespace[name] = check.parse
+            lines.append(f"{pad}{name}({read})")
+        elif check.kind == "compute":
+            namespace[name] = check.fn
+            lines.append(f"{pad}{name}({var})")
+        else:  # nested: the object the constructor builds from `key`
+            lines.append(f"{pad}{name} = {read}")
+            lines.extend(_eager_lines(check.nested, name, namespace, depth=depth, numbers=numbers))
+    return lines
 
 
 def _leaf_lines(index: int, leaf: Leaf, key: str, namespace: dict[str, Any]) -> list[str]:
