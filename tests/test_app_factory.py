@@ -6,7 +6,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.support.inprocess import gateway, token
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.config import Settings, SettingsError
+from legacy_stub.app import create_app as create_stub
+from tests.support.inprocess import NO_CACHE, Gateway, gateway, settings, token
 from tests.support.processes import ROOT
 
 
@@ -40,3 +46,24 @@ async def test_the_executor_header_is_for_the_dev_stage_only() -> None:
     response = await gw.gql("web", "{ topDestinations(limit: 2) { code } }")
     assert response.status_code == 200
     assert "x-gateway-executor" not in response.headers
+
+
+def test_the_executor_is_a_setting_with_a_clear_refusal() -> None:
+    assert Settings.from_env({}).executor == "auto"
+    assert Settings.from_env({"GATEWAY_EXECUTOR": "reference"}).executor == "reference"
+    with pytest.raises(SettingsError, match="GATEWAY_EXECUTOR='fast' is not one of auto"):
+        Settings.from_env({"GATEWAY_EXECUTOR": "fast"})
+
+
+async def test_executor_reference_from_the_settings_turns_the_planner_off() -> None:
+    stub = create_stub()
+    for executor in ("auto", "reference"):
+        app = create_app(
+            settings(executor=executor),
+            transport=httpx.ASGITransport(app=stub),
+            cache_config=NO_CACHE,
+        )
+        response = await Gateway(stub=stub, app=app).gql("web", "{ me { id } }", token=token("t-1"))
+        assert response.headers["x-gateway-executor"] == (
+            "planned" if executor == "auto" else "reference"
+        )
