@@ -27,6 +27,8 @@ SKIP_INCLUDE_IN_FRAGMENTS = Case(
     ...Mail @skip(if: $yes)
     ... @include(if: $no) { homeAirport }
     ... on Traveler @skip(if: $no) { currency }
+    loyaltyTier @include(if: $yes) @skip(if: $no)
+    homeAirport @skip(if: $no) @include(if: $no)
   }
 }
 fragment Core on Traveler {
@@ -253,6 +255,19 @@ UNKNOWN_OPERATION_NAME = Case(
     "web", "query A { me { id } } query B { __typename }", {}, "C", f"traveler:{OWN}"
 )
 
+# Found by this suite, with every backend failing: `myTrips` fails and nulls `data`; the
+# reference reports that error only, the fallback also the one of `itinerary`.
+EVERYTHING_FAILING = Case(
+    "mobile",
+    f"""{{
+  itinerary(tripId: "{OWN_TRIP}") {{ segments {{ kind }} }}
+  myTrips(first: 1) {{ nextCursor }}
+}}""",
+    {},
+    None,
+    "agent",
+)
+ALL_FAILING = {"path_prefix": "/api/", "error_rate": 1.0, "status": 503}
 DESTINATIONS_FAILING = {"path_prefix": "/api/destinations", "error_rate": 1.0, "status": 502}
 
 # What this suite found, each with the fault it needs: kept apart from the generated tests
@@ -261,12 +276,14 @@ FOUND: tuple[tuple[str, Case, dict[str, Any] | None], ...] = (
     ("error-order-after-fallback", ERROR_ORDER_AFTER_FALLBACK, None),
     ("failing-and-forbidden", FAILING_AND_FORBIDDEN, DESTINATIONS_FAILING),
     ("one-error-or-two", ONE_ERROR_OR_TWO, None),
+    ("everything-failing", EVERYTHING_FAILING, ALL_FAILING),
 )
 
 # Answered without executing anything, or refused before execution: the same either way.
 REQUESTS = (
     Case("web", "{ __typename }", {}, None, "anonymous"),
     Case("web", "{ __schema { queryType { name } } }", {}, None, "anonymous"),
+    Case("web", '{ me { id } __type(name: "Trip") { fields { name } } }', {}, None, "agent"),
     Case("web", "{ me { nope } }", {}, None, f"traveler:{OWN}"),
     Case("web", "{ me { id }", {}, None, f"traveler:{OWN}"),
     Case(

@@ -284,8 +284,11 @@ class Builder:
     def _directives(self) -> tuple[Directive, ...]:
         if self.draw(st.integers(0, 4)) != 0:
             return ()
-        which = self.draw(st.sampled_from(("include", "skip")))
-        return (Directive(which, self._condition()),)
+        which = self.draw(st.sampled_from(("include", "skip", "both", "both reversed")))
+        if which in ("include", "skip"):
+            return (Directive(which, self._condition()),)
+        both = (Directive("include", self._condition()), Directive("skip", self._condition()))
+        return both if which == "both" else both[::-1]
 
     def _condition(self) -> Value:
         flag = self.draw(st.booleans())
@@ -313,7 +316,7 @@ def argument_values(parent: str, field: str, arg: str) -> st.SearchStrategy[Valu
         return st.one_of(*[st.integers(1, 3)] * 7, edge).map(Value)
     if arg == "limit":
         edge = st.sampled_from((0, 51, 50, -3))
-        return st.one_of(st.integers(1, 5), st.integers(1, 5), edge).map(Value)
+        return st.one_of(*[st.integers(1, 5)] * 5, edge).map(Value)
     if arg == "after":
         return st.sampled_from((None, *p.cursors)).map(Value)
     if arg == "status":

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import importlib.util
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -252,14 +251,14 @@ def test_paging_with_the_cursor_of_the_page_before(
 
 
 def test_a_healthy_share_was_planned(tally: Tally) -> None:
-    """Runs after the generated tests: a suite the planner never answered proves nothing."""
+    """Runs after the generated tests: a suite the planner never answered proves nothing.
+    Clean answers must come from the planner; answers with errors come from the reference
+    (the planner hands those over), so the overall share depends on the error cases drawn."""
     print(tally)
-    if importlib.util.find_spec("gateway.execution") is None:
-        pytest.skip("no planner yet (gateway.execution)")
-    if Tally.share(tally.all) == 0 and sum(tally.all.values()) < 50:
+    if sum(tally.all.values()) < 50:  # a few tests selected alone
         pytest.skip(f"too few answers to judge: {tally}")
-    assert Tally.share(tally.clean) >= 0.9, str(tally)
-    assert Tally.share(tally.all) >= 0.4, str(tally)
+    assert Tally.share(tally.clean) >= 0.95, str(tally)
+    assert Tally.share(tally.all) >= 0.3, str(tally)
 
 
 def test_no_background_task_failed_unseen(asyncio_errors: list[str]) -> None:
