@@ -268,6 +268,42 @@ EVERYTHING_FAILING = Case(
     "agent",
 )
 ALL_FAILING = {"path_prefix": "/api/", "error_rate": 1.0, "status": 503}
+# Each reads through the backend path its hang stops (see test_with_a_hanging_backend).
+HUNG: tuple[tuple[str, Case], ...] = (
+    (
+        "/api/flights",
+        Case(
+            "web",
+            f'{{ trip(id: "{OWN_TRIP}") {{ id flights {{ id }} }} me {{ name }} }}',
+            {},
+            None,
+            f"traveler:{OWN}",
+        ),
+    ),
+    (
+        "/api/fx",
+        Case(
+            "web",
+            f'{{ trip(id: "{BENT_TRIPS.odd_scalars}") {{ title totalCost {{ amount }} }} }}',
+            {},
+            None,
+            "agent",
+        ),
+    ),
+    ("/api/travelers", Case("mobile", "{ myTrips { items { id dates } } }", {}, None, "agent")),
+    (
+        "/api/trips",
+        Case(
+            "mobile",
+            f'{{ itinerary(tripId: "{OWN_TRIP}") {{ segments {{ title }} }} '
+            "topDestinations { code } }",
+            {},
+            None,
+            f"traveler:{OWN}",
+        ),
+    ),
+)
+
 DESTINATIONS_FAILING = {"path_prefix": "/api/destinations", "error_rate": 1.0, "status": 502}
 
 # What this suite found, each with the fault it needs: kept apart from the generated tests

@@ -144,6 +144,13 @@ def test_with_a_failing_backend(
     runner.run(_faulted(cold, case, fault))
 
 
+def with_hangs(test: F) -> F:
+    for prefix, case in reversed(regressions.HUNG):
+        test = example(case=case, fault={"path_prefix": prefix, "hang": True})(test)
+    return test
+
+
+@with_hangs
 @settings(CI, max_examples=max(4, examples(0.03)))
 @given(
     case=any_cases(READERS),
