@@ -123,6 +123,13 @@ async def test_covered_operations_are_planned_and_answer_the_same_bytes(
         ("web", "{ __schema { queryType { name } } }", {}, None),  # introspection
         ("mobile", "{ myTrips { nextCursor } }", {}, None),  # unauthenticated
         ("web", "query A { me { id } } query B { __typename }", {}, ME),  # which operation?
+        (  # refused by its arguments alone, deep down: decided before anything is loaded
+            "web",
+            "{ me { trips(first: 3) { items { id totalCost { amount } "
+            "traveler { again: trips(first: 101) { nextCursor } } } } } }",
+            {},
+            ME,
+        ),
     ],
 )
 async def test_refusals_errors_and_uncovered_operations_are_the_references(

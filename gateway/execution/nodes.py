@@ -59,6 +59,7 @@ class Child:
     get: Resolve | None  # synchronous: a read or a computation of the parent
     load: BatchLoad | None  # or loaded for every parent of the level at once
     check: Check | None  # the load's refusals that need no data
+    check_args: Callable[[Args], None] | None  # its refusals of the arguments alone
     arguments: Arguments | None
     selection: Selection
     nullable: bool
@@ -92,3 +93,4 @@ class Selection:
 @dataclass(frozen=True, slots=True)
 class Plan:
     root: Selection
+    argument_checks: tuple[Child, ...] = ()  # every child with `check_args`, anywhere

@@ -47,6 +47,7 @@ class Compiler:
         self.catalog = catalog
         self.fragments = fragments
         self.variables = variables
+        self.argument_checks: list[Child] = []
 
     def selection(
         self, parent: GraphQLObjectType, selection_sets: Iterable[SelectionSetNode]
@@ -104,17 +105,21 @@ class Compiler:
             raise NotCovered(f"{parent.name}.{name}: abstract type")
         child = self.selection(named, [n.selection_set for n in nodes if n.selection_set])
         load = declared.fn if isinstance(declared, Load) else None
-        return Child(
+        built = Child(
             key=key,
             get=None if load else _getter(declared),
             load=load,
             check=declared.check if isinstance(declared, Load) else None,
+            check_args=declared.check_args if isinstance(declared, Load) else None,
             arguments=_arguments(field, nodes[0]) if field.args else None,
             selection=child,
             nullable=nullable,
             is_list=is_list,
             item_nullable=item_nullable,
         )
+        if built.check_args is not None:
+            self.argument_checks.append(built)
+        return built
 
     def declaration(self, parent: GraphQLObjectType, field: GraphQLField) -> Declaration:
         """The declared resolution; an undeclared field is a read of its Python name, unless

@@ -132,7 +132,8 @@ class Planner:
             return NotCovered("no query type")
         compiler = Compiler(self.catalog, prepared.fragments, variables)
         try:
-            return Plan(compiler.selection(query_type, [prepared.operation.selection_set]))
+            root = compiler.selection(query_type, [prepared.operation.selection_set])
+            return Plan(root, tuple(compiler.argument_checks))
         except NotCovered as reason:
             return reason
 

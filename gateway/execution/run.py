@@ -19,6 +19,9 @@ from gateway.viewer import Viewer
 
 async def run(plan: Plan, viewer: Viewer, variables: VariableValues) -> dict[str, Any]:
     """The `data` of the answer; `Fallback` (or any error) when it can't be the reference's."""
+    for child in plan.argument_checks:  # before any I/O: a refusal here leaves nothing half-done
+        assert child.check_args is not None
+        child.check_args(_args(child, variables))
     root: dict[str, Any] = {}
     pending: Pending = []
     plan.root.write([None], [root], pending)

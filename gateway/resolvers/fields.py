@@ -52,6 +52,9 @@ class Load:
 
     fn: BatchLoad
     check: Check | None = None
+    # Refusals of the arguments alone (`first` out of range): checked for the whole
+    # operation before anything is loaded, wherever the field sits.
+    check_args: Callable[[Args], None] | None = None
 
 
 Declaration = Read | Attr | Compute | Load

@@ -68,6 +68,10 @@ def may_read_pages(viewer: Viewer, travelers: Sequence[Entity], args: Args) -> N
     access.check_first(args["first"])
 
 
+def first_in_range(args: Args) -> None:
+    access.check_first(args["first"])
+
+
 def may_read_own_pages(viewer: Viewer, roots: Sequence[Any], args: Args) -> None:
     access.require_signed_in(viewer.identity)
     access.check_first(args["first"])
@@ -83,7 +87,7 @@ TRIP: TypeFields = {
     "traveler": Load(travelers_of),
     "total_cost": Load(total_costs),
 }
-TRAVELER: TypeFields = {"trips": Load(pages_of, check=may_read_pages)}
+TRAVELER: TypeFields = {"trips": Load(pages_of, check=may_read_pages, check_args=first_in_range)}
 ROOTS: dict[str, Load] = {
     "trip": Load(trip, check=signed_in),
     "trips": Load(trips, check=may_read_page),
