@@ -312,16 +312,21 @@ def argument_values(parent: str, field: str, arg: str) -> st.SearchStrategy[Valu
     if arg in ("id", "travelerId"):
         return st.one_of(st.just(OWN), st.sampled_from(p.traveler_ids)).map(Value)
     if arg == "first":
-        edge = st.sampled_from((0, 101, -1, 100, 20))
-        return st.one_of(*[st.integers(1, 3)] * 7, edge).map(Value)
+        return rarely(st.sampled_from((0, 101, -1, 100, 20)), st.integers(1, 3), odds=8)
     if arg == "limit":
-        edge = st.sampled_from((0, 51, 50, -3))
-        return st.one_of(*[st.integers(1, 5)] * 5, edge).map(Value)
+        return rarely(st.sampled_from((0, 51, 50, -3)), st.integers(1, 5), odds=6)
     if arg == "after":
         return st.sampled_from((None, *p.cursors)).map(Value)
     if arg == "status":
         return st.sampled_from((None, "BOOKED", "CANCELLED")).map(lambda s: Value(s, enum=True))
     raise AssertionError(f"no values for {parent}.{field}({arg})")
+
+
+def rarely(
+    rare: st.SearchStrategy[int], common: st.SearchStrategy[int], *, odds: int
+) -> st.SearchStrategy[Value]:
+    """`rare` one time in `odds`, else `common` (st.one_of would merge repeated branches)."""
+    return st.integers(0, odds - 1).flatmap(lambda n: rare if n == 0 else common).map(Value)
 
 
 def _leaf(type_: Any) -> bool:
