@@ -54,21 +54,24 @@ class Compiler:
     ) -> Selection:
         grouped = collect(parent.name, selection_sets, self.fragments, self.variables)
         fields = tuple(self.field(parent, key, nodes) for key, nodes in grouped.items())
-        eager = self.eager(parent)
+        eager = self.eager(parent, covered=_strict_leaves(parent, grouped))
         return Selection(parent.name, fields, compile_writer(parent.name, fields, eager), eager)
 
-    def eager(self, parent: GraphQLObjectType) -> tuple[Eager, ...]:
+    def eager(
+        self, parent: GraphQLObjectType, covered: frozenset[str] = frozenset()
+    ) -> tuple[Eager, ...]:
         """strawberry's types are built from the whole backend entity (`from_backend`), so a
         bad value in a field nobody asked for still fails the reference: check every field
-        without a resolver of its own as the constructor converts it. Values the gateway
-        builds itself (pages, segments: declared with `Attr`) need no check."""
+        without a resolver of its own as the constructor converts it, except the `covered`
+        ones (selected non-null leaves: writing them fails the same way). Values the
+        gateway builds itself (pages, segments: declared with `Attr`) need no check."""
         fields = self.catalog.get(parent.name, {})
         if parent.name == "Query" or any(isinstance(d, Attr) for d in fields.values()):
             return ()
         checks: list[Eager] = []
-        for field in parent.fields.values():
+        for name, field in parent.fields.items():
             definition = field.extensions.get("strawberry-definition")
-            if definition is None or definition.base_resolver is not None:
+            if definition is None or definition.base_resolver is not None or name in covered:
                 continue
             declared = fields.get(definition.python_name) or Read(definition.python_name)
             checks.append(self._eager_check(declared, _shape(field.type)[3]))
@@ -135,6 +138,20 @@ class Compiler:
         if definition.base_resolver is not None:
             raise NotCovered(f"{parent.name}.{python_name} resolves with undeclared code")
         return Read(python_name)
+
+
+def _strict_leaves(
+    parent: GraphQLObjectType, grouped: Mapping[str, list[FieldNode]]
+) -> frozenset[str]:
+    """Names of the selected leaf fields the schema says are non-null."""
+    names = {nodes[0].name.value for nodes in grouped.values()}
+    return frozenset(
+        name
+        for name in names
+        if name in parent.fields
+        and isinstance(parent.fields[name].type, GraphQLNonNull)
+        and is_leaf_type(parent.fields[name].type.of_type)
+    )
 
 
 def _shape(type_: GraphQLOutputType) -> tuple[bool, bool, bool, Any]:
