@@ -3,11 +3,8 @@ classics of graphql-jit's issue tracker), run before the generated ones."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.differential.domain import (
     BENT,
-    OTHER,
     OWN,
     STRANGER,
     UNKNOWN_TRIP,
@@ -124,44 +121,6 @@ fragment Cards on TripCardPage {{ items {{ id dates status __typename }} }}""",
     f"traveler:{OWN}",
 )
 
-# Found by this suite: after a fallback from the planned run, the reference run's errors came
-# in another order (the loads it reuses settle sooner than fresh ones).
-ERROR_ORDER_AFTER_FALLBACK = Case(
-    "web",
-    f"""{{
-  me {{ id }}
-  trip(id: "{OWN_TRIP}") {{ traveler {{ trips(after: "bad") {{ nextCursor }} }} }}
-  traveler(id: "{OWN}") {{ trips(after: "bad") {{ nextCursor }} }}
-}}""",
-    {},
-    None,
-    "agent",
-)
-
-# Found by this suite, with /api/destinations failing: two non-null root fields fail and
-# the first error to arrive nulls `data`; the reference's is FORBIDDEN, the fallback's was
-# the reused BACKEND_UNAVAILABLE.
-FAILING_AND_FORBIDDEN = Case(
-    "web",
-    f'{{ topDestinations(limit: 4) {{ name }} trips(travelerId: "{OTHER}") {{ nextCursor }} }}',
-    {},
-    None,
-    f"traveler:{OWN}",
-)
-
-# Found by this suite: `myTrips` fails and nulls `data`; the reference reports only that
-# error, the fallback also the FORBIDDEN of `itinerary` (its trip load had already settled).
-ONE_ERROR_OR_TWO = Case(
-    "mobile",
-    f"""{{
-  itinerary(tripId: "{BENT_TRIPS.orphan}") {{ status }}
-  myTrips(after: "bad") {{ nextCursor }}
-}}""",
-    {},
-    None,
-    f"traveler:{OWN}",
-)
-
 # Scalars as the schema's serialisers write them, not as the backend did (`Z`, offsets and
 # microseconds; 12 → "12" for a String; 4.0 → 4 for an Int; 1 → 1.0 for a Float).
 SCALARS_AS_SERIALISED = Case(
@@ -255,19 +214,6 @@ UNKNOWN_OPERATION_NAME = Case(
     "web", "query A { me { id } } query B { __typename }", {}, "C", f"traveler:{OWN}"
 )
 
-# Found by this suite, with every backend failing: `myTrips` fails and nulls `data`; the
-# reference reports that error only, the fallback also the one of `itinerary`.
-EVERYTHING_FAILING = Case(
-    "mobile",
-    f"""{{
-  itinerary(tripId: "{OWN_TRIP}") {{ segments {{ kind }} }}
-  myTrips(first: 1) {{ nextCursor }}
-}}""",
-    {},
-    None,
-    "agent",
-)
-ALL_FAILING = {"path_prefix": "/api/", "error_rate": 1.0, "status": 503}
 # Each reads through the backend path its hang stops (see test_with_a_hanging_backend).
 HUNG: tuple[tuple[str, Case], ...] = (
     (
@@ -302,17 +248,6 @@ HUNG: tuple[tuple[str, Case], ...] = (
             f"traveler:{OWN}",
         ),
     ),
-)
-
-DESTINATIONS_FAILING = {"path_prefix": "/api/destinations", "error_rate": 1.0, "status": 502}
-
-# What this suite found, each with the fault it needs: kept apart from the generated tests
-# so that, while one fails, the generated cases still run.
-FOUND: tuple[tuple[str, Case, dict[str, Any] | None], ...] = (
-    ("error-order-after-fallback", ERROR_ORDER_AFTER_FALLBACK, None),
-    ("failing-and-forbidden", FAILING_AND_FORBIDDEN, DESTINATIONS_FAILING),
-    ("one-error-or-two", ONE_ERROR_OR_TWO, None),
-    ("everything-failing", EVERYTHING_FAILING, ALL_FAILING),
 )
 
 # Answered without executing anything, or refused before execution: the same either way.

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tests.differential import mutations, regressions
+from tests.differential import found, mutations, regressions
 from tests.differential.domain import CALLERS, OTHER, OWN
 from tests.differential.harness import COLD, WARM, Answer, Pair, Tally, mismatch, send
 from tests.differential.settings import CI, examples
@@ -86,7 +86,7 @@ def test_mobile(runner: asyncio.Runner, cold: Pair, tally: Tally, case: Case) ->
 
 @pytest.mark.parametrize(
     ("case", "fault"),
-    [pytest.param(case, fault, id=name) for name, case, fault in regressions.FOUND],
+    [pytest.param(case, fault, id=name) for name, case, fault in found.FOUND],
 )
 def test_what_this_suite_found(
     runner: asyncio.Runner, cold: Pair, case: Case, fault: Mapping[str, Any] | None
