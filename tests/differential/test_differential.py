@@ -20,13 +20,6 @@ from tests.differential.settings import CI, examples
 from tests.differential.strategies import Case, any_cases, cases
 from tests.differential.variants import variants
 
-# When a non-null field fails, graphql-core drops its siblings' resolver coroutines unawaited
-# (the reference executor does this, in both gateways); Python warns when they are collected.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:coroutine 'GraphQLCoreConverter.from_resolver.<locals>._async_resolver' "
-    "was never awaited:RuntimeWarning"
-)
-
 F = TypeVar("F", bound=Callable[..., Any])
 READERS = ("agent", f"traveler:{OWN}")  # callers whose requests reach the backends
 
