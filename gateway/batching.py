@@ -26,17 +26,29 @@ class Batches(Generic[V]):
         self._queue: list[str] = []
         self._batch: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._replay: set[str] = set()
 
     async def load_all(self, keys: Sequence[str]) -> list[V]:
         """A value per key, in order; raises the error of the first failed key."""
-        done = self._done
-        missing = [key for key in keys if key not in done]
+        done, replay = self._done, self._replay
+        missing = [key for key in keys if key not in done or key in replay]
         if missing:
             for batch in self._batches_of(missing):
                 # Shielded: a cancelled waiter (a sibling field's error ended its resolver)
                 # must not cancel the batch the other waiters share.
                 await asyncio.shield(batch)
+            for key in missing:
+                failed = self._failed.get(key)
+                if failed is not None:
+                    raise failed
         return [done[key] for key in keys]
+
+    def replay(self) -> None:
+        """From now on, what is already known (loaded or failed) is answered once more as
+        late as a fresh batch would answer it, without a fetch: a second executor running
+        the same request then sees results and errors arrive in about the order a first
+        one would, not all at once."""
+        self._replay = {*self._done, *self._failed}
 
     def prime(self, key: str, value: V) -> None:
         """Known without a fetch (a trip that came with a page); a known key stays."""
@@ -51,7 +63,7 @@ class Batches(Generic[V]):
         batches: list[asyncio.Future[None]] = []
         for key in keys:
             failed = self._failed.get(key)
-            if failed is not None:
+            if failed is not None and key not in self._replay:
                 raise failed
             batch = self._waiting.get(key) or self._enqueue(key)
             if batch not in batches:
@@ -77,23 +89,21 @@ class Batches(Generic[V]):
         task.add_done_callback(self._tasks.discard)
 
     async def _run(self, batch: asyncio.Future[None], keys: list[str]) -> None:
+        """Fetch what is not known; waiters read their keys' values or errors afterwards."""
+        wanted = [key for key in keys if key not in self._done and key not in self._failed]
         try:
-            values = await self._fetch(keys)
+            if wanted:
+                self._done.update(zip(wanted, await self._fetch(wanted), strict=True))
         except Exception as error:
-            for key in keys:
+            for key in wanted:
                 self._failed[key] = error
-                del self._waiting[key]
-            if not batch.done():
-                batch.set_exception(error)
-                batch.exception()  # retrieved, so no waiter-less batch logs it; waiters raise it
-            return
         except BaseException:
             for key in keys:
                 del self._waiting[key]
             batch.cancel()
             raise
-        self._done.update(zip(keys, values, strict=True))
         for key in keys:
             del self._waiting[key]
+            self._replay.discard(key)
         if not batch.done():
             batch.set_result(None)

@@ -77,6 +77,8 @@ class GraphQLEndpoint:
         data = await self._planned(params, resolved, context)
         if data is None:
             executor = "reference"
+            if self.planner is not None:  # what a planned run loaded arrives as if fresh
+                context.viewer.loaders.replay()
             data, errors = await self._reference(request, params, resolved, context)
         request_error = is_request_error(errors)
         body: dict[str, Any] = {}

@@ -118,6 +118,13 @@ class Loaders:
             self._fx = Batches(FxFetcher(self.upstream, self.cache).fetch)
         return await self._fx.load_all(bases)
 
+    def replay(self) -> None:
+        """A second executor is about to run this request (see `Batches.replay`)."""
+        for batches in self._entities.values():
+            batches.replay()
+        if self._fx is not None:
+            self._fx.replay()
+
     def prime(self, kind: str, entity: Entity) -> None:
         self.entity(kind).prime(entity["id"], entity)
 

@@ -60,3 +60,34 @@ async def test_primed_values_need_no_fetch_and_replace_wins() -> None:
     batches.replace("a", "changed")
     assert await batches.load_all(["a"]) == ["changed"]
     assert backend.calls == []
+
+
+async def test_replayed_keys_arrive_no_sooner_than_a_fresh_batch_without_a_fetch() -> None:
+    backend = Backend()
+    batches = Batches(backend.fetch)
+    assert await batches.load_all(["a"]) == ["A"]
+    batches.replay()
+    arrived: list[str] = []
+
+    async def ask(key: str) -> None:
+        await batches.load_all([key])
+        arrived.append(key)
+
+    async def fresh_elsewhere() -> None:  # a load that needs no batch settles first
+        arrived.append("now")
+
+    await asyncio.gather(ask("a"), fresh_elsewhere())
+    assert arrived == ["now", "a"]
+    assert backend.calls == [["a"]]  # replayed, not fetched again
+    assert await batches.load_all(["a"]) == ["A"]  # replayed once, then known as usual
+
+
+async def test_a_replayed_failure_is_raised_again_later() -> None:
+    backend = Backend(fail=True)
+    batches = Batches(backend.fetch)
+    with pytest.raises(RuntimeError):
+        await batches.load_all(["a"])
+    batches.replay()
+    with pytest.raises(RuntimeError):
+        await batches.load_all(["a"])
+    assert backend.calls == [["a"]]

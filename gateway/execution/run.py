@@ -37,7 +37,13 @@ async def run(plan: Plan, viewer: Viewer, variables: VariableValues) -> dict[str
         if len(loads) == 1:  # no task to make for a lone load (a root field, often)
             values: list[Any] = [await loads[0]]
         else:
-            values = await asyncio.gather(*loads)
+            # Every load of the level settles before a failure is raised: the reference
+            # executor that answers instead then finds everything known (and replayed,
+            # see Batches.replay), none of it half-way in flight.
+            values = await asyncio.gather(*loads, return_exceptions=True)
+            for value in values:
+                if isinstance(value, BaseException):
+                    raise value
         level, pending = pending, []
         for (child, _, outs), found in zip(level, values, strict=True):
             attach(child, found, outs, pending)
