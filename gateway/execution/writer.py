@@ -122,6 +122,21 @@ def attach(child: Child, values: Any, outs: list[dict[str, Any]], pending: Pendi
     key = child.key
     objects: list[Any] = []
     written: list[dict[str, Any]] = []
+    if child.is_list and not child.item_nullable:  # the common list: in C where it can be
+        for value, out in zip(values, outs, strict=True):
+            if value is None:
+                if not child.nullable:
+                    raise Fallback
+                continue
+            if None in value:
+                raise Fallback
+            targets: list[dict[str, Any]] = [{} for _ in value]
+            out[key] = targets
+            objects += value
+            written += targets
+        if objects:
+            child.selection.write(objects, written, pending)
+        return
     for value, out in zip(values, outs, strict=True):
         if value is None:
             if not child.nullable:
