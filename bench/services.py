@@ -21,7 +21,14 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from bench.redis_server import start_redis
-from tests.support.processes import ROOT, Service, free_port, start_uvicorn, wait_ready
+from tests.support.processes import (
+    GATEWAY_FACTORY,
+    ROOT,
+    Service,
+    free_port,
+    start_uvicorn,
+    wait_ready,
+)
 
 REPOSITORY_ROUTES = ROOT / "routes.yaml"
 ROUTES_YAML = """\
@@ -44,18 +51,14 @@ class Running(Protocol):
 @dataclass(frozen=True)
 class UvicornApp:
     """What uvicorn is told to serve: `module:attribute`, an app or (`factory`) a function
-    returning one (uvicorn's `--factory`, passed as UVICORN_FACTORY)."""
+    returning one (uvicorn's `--factory`)."""
 
     target: str
     factory: bool = False
 
-    def env(self) -> dict[str, str]:
-        return {"UVICORN_FACTORY": "true"} if self.factory else {}
 
-
-# The gateway, as every gateway process of the bench starts it. When gateway.app becomes a
-# factory: GATEWAY = UvicornApp("gateway.app:create_app", factory=True)
-GATEWAY = UvicornApp("gateway.app:app")
+# The gateway, as every gateway process of the bench starts it.
+GATEWAY = UvicornApp(GATEWAY_FACTORY, factory=True)
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,8 @@ class ServiceSpec:
 
     def start(self, stack: Stack) -> Running:
         app = self.app if isinstance(self.app, UvicornApp) else UvicornApp(self.app)
-        env = {**app.env(), **self.env(stack)}
-        return start_uvicorn(app.target, env=env, ready_path=self.ready_path)
+        env = dict(self.env(stack))
+        return start_uvicorn(app.target, env=env, ready_path=self.ready_path, factory=app.factory)
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,26 @@
-"""The gateway's ASGI app: two client schemas over the same backends, plus health."""
+"""The gateway's ASGI app: two client schemas over the same backends, plus health.
+
+Nothing is built at import: `create_app()` is the factory (`uvicorn --factory
+gateway.app:create_app`; the Lambda handler calls it once per container).
+"""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
 
+import httpx
 from fastapi import FastAPI
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
-from gateway.answers import PublicAnswerCache
+from gateway.answers import PublicAnswerCache, json_response
+from gateway.cache.setup import CacheConfig
 from gateway.collector import settle_after_startup
-from gateway.config import Settings
+from gateway.config import Executor, Settings
 from gateway.cors import CorsMiddleware
 from gateway.deadline import DeadlineMiddleware
+from gateway.execution.planner import Planner
 from gateway.graphql_endpoint import GraphQLEndpoint
 from gateway.ide import ASSET_PREFIX, serve_asset
 from gateway.idempotency import IdempotencyMiddleware, build_store
@@ -23,14 +30,38 @@ from gateway.observability.middleware import ObservabilityMiddleware
 from gateway.passthrough import PassthroughMiddleware
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.ratelimit.middleware import RateLimitMiddleware
+from gateway.resolvers.catalog import CATALOGS
 from gateway.runtime import Runtime
+from gateway.schemas.common import validation_rules
 from gateway.schemas.mobile import build_mobile_schema
 from gateway.schemas.web import build_web_schema
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings.from_env_or_exit()
-    runtime = Runtime(settings)
+def create_app(
+    settings: Settings | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    executor: Executor | None = None,
+    cache_config: CacheConfig | None = None,
+) -> FastAPI:
+    """The app; `transport` replaces the network for every backend call (tests pass
+    `httpx.ASGITransport(app=stub)`); `executor` overrides `settings.executor`.
+
+    Built from the environment (no `settings`: `uvicorn --factory`, the Lambda handler) it
+    is a server starting, so what was built is frozen out of the collector's way; tests
+    that build many apps pass settings and leave the collector alone.
+    """
+    if settings is None:
+        app = create_app(
+            Settings.from_env_or_exit(),
+            transport=transport,
+            executor=executor,
+            cache_config=cache_config,
+        )
+        settle_after_startup()
+        return app
+    runtime = Runtime(settings, transport=transport, cache_config=cache_config)
+    chosen = executor or settings.executor
     limiter = RateLimiter.from_settings(settings)  # None: GATEWAY_RATE_LIMIT is off
 
     @contextlib.asynccontextmanager
@@ -50,24 +81,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
     introspection = settings.dev
+    rules = validation_rules(introspection=introspection)
     for name, schema in (
         ("web", build_web_schema(introspection=introspection)),
         ("mobile", build_mobile_schema(introspection=introspection)),
     ):
-        endpoint = GraphQLEndpoint(runtime, name, schema, ide=settings.dev)
+        planner = Planner(schema, CATALOGS[name], rules=rules) if chosen == "auto" else None
+        endpoint = GraphQLEndpoint(runtime, name, schema, ide=settings.dev, planner=planner)
         app.add_route(f"/graphql/{name}", endpoint.handle, methods=["GET", "POST"])
 
-    async def health(request: Request) -> JSONResponse:
+    async def health(request: Request) -> Response:
         runtime.routes.current()  # notice a changed routes file even without other traffic
-        return JSONResponse(
+        return json_response(
             {"status": "ok", "stage": settings.stage, "routes": runtime.routes.health()}
         )
 
-    async def route_stats(request: Request) -> JSONResponse:
-        return JSONResponse(
+    async def route_stats(request: Request) -> Response:
+        return json_response(
             {
                 "health": runtime.routes.health(),
                 "stats": runtime.stats.snapshot(),
+                "executors": dict(runtime.executors),
                 "breakers": runtime.client.breakers.snapshot(),
                 "rate_limit": limiter.stats() if limiter else None,
             }
@@ -108,7 +142,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_route("/metrics", metrics_endpoint, methods=["GET"])
     app.add_middleware(ObservabilityMiddleware, verifier=runtime.verifier)
     return app
-
-
-app = create_app()
-settle_after_startup()

@@ -18,6 +18,8 @@ from gateway.ratelimit.bucket import Rate
 Stage = Literal["dev", "prod"]
 Transport = Literal["aiohttp", "httpcore"]
 T = TypeVar("T")
+Executor = Literal["auto", "reference"]
+EXECUTORS: tuple[Executor, ...] = ("auto", "reference")
 
 DEFAULT_MAX_BODY_BYTES = 2**20  # 1 MiB, for GraphQL and the REST passthrough alike
 DEFAULT_RATE_LIMIT = {"dev": "off", "prod": "100/1"}  # per caller; GATEWAY_RATE_LIMIT=off
@@ -57,6 +59,10 @@ class Settings:
         ) or prod_problem(self.stage, issuer=self.jwt_issuer, audience=self.jwt_audience)
         if problem:
             raise SettingsError(problem)
+
+    # "auto": the planner answers the operations it covers, strawberry the rest;
+    # "reference": strawberry answers everything (the planner's yardstick).
+    executor: Executor = "auto"
 
     @property
     def dev(self) -> bool:
@@ -107,6 +113,7 @@ class Settings:
             cors_origins=_parsed(env, "GATEWAY_CORS_ORIGINS", parse_origins, ""),
             rate_limit=_parsed(env, "GATEWAY_RATE_LIMIT", Rate.parse, DEFAULT_RATE_LIMIT[stage]),
             client_address_header=(env.get("GATEWAY_CLIENT_ADDRESS_HEADER") or "").lower() or None,
+            executor=_choice(env, "GATEWAY_EXECUTOR", EXECUTORS, "auto"),  # type: ignore[arg-type]
         )
 
 

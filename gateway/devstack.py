@@ -40,6 +40,7 @@ class Service:
     module: str
     port: int
     ready_path: str
+    factory: bool = False  # `module` names an app factory (uvicorn --factory)
 
     @property
     def variable(self) -> str:
@@ -83,7 +84,14 @@ def stack_services(ports: Mapping[str, int]) -> list[Service]:
             ports["FLIGHTS"],
             "/_stub/stats",
         ),
-        Service("the gateway", "GATEWAY", "gateway.app:app", ports["GATEWAY"], "/healthz"),
+        Service(
+            "the gateway",
+            "GATEWAY",
+            "gateway.app:create_app",
+            ports["GATEWAY"],
+            "/healthz",
+            factory=True,
+        ),
     ]
 
 
@@ -133,6 +141,7 @@ def _start(service: Service, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
         "-m",
         "uvicorn",
         service.module,
+        *(["--factory"] if service.factory else []),
         "--host",
         HOST,
         "--port",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -13,6 +14,8 @@ from strawberry.types.graphql import OperationType
 from gateway import apq
 from gateway.answers import answer_response, dump, public_answer_key
 from gateway.cache.policy import PRIVATE
+from gateway.context import RequestContext
+from gateway.execution.planner import Planner
 from gateway.graphql_http import (
     GRAPHQL_RESPONSE,
     JSON,
@@ -36,11 +39,18 @@ QUERIES_AND_MUTATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
 class GraphQLEndpoint:
     def __init__(
-        self, runtime: Runtime, name: str, schema: strawberry.Schema, *, ide: bool
+        self,
+        runtime: Runtime,
+        name: str,
+        schema: strawberry.Schema,
+        *,
+        ide: bool,
+        planner: Planner | None = None,
     ) -> None:
         self.runtime = runtime
         self.name = name
         self.schema = schema
+        self.planner = planner  # None: strawberry answers everything
         self.ide = IdePage(f"/graphql/{name}", runtime.settings) if ide else None  # dev only
 
     async def handle(self, request: Request) -> Response:
@@ -64,6 +74,59 @@ class GraphQLEndpoint:
         self, request: Request, params: GraphQLParams, resolved: apq.ResolvedQuery, media_type: str
     ) -> Response:
         context = await self.runtime.context_for(incoming(request))
+        executor, errors = "planned", list[GraphQLError]()
+        data = await self._planned(params, resolved, context)
+        if data is None:
+            executor = "reference"
+            if self.planner is not None:  # what a planned run loaded arrives as if fresh
+                context.viewer.loaders.replay()
+            data, errors = await self._reference(request, params, resolved, context)
+        request_error = is_request_error(errors)
+        body: dict[str, Any] = {}
+        if errors:
+            stage = self.runtime.settings.stage
+            body["errors"] = [client_error(error, stage=stage) for error in errors]
+        if not request_error:
+            body["data"] = data
+        trace = context.cache.trace
+        if trace.stale_reason:
+            context.notes["cache"] = {"stale": True, "reason": trace.stale_reason}
+        if context.notes:
+            body["extensions"] = context.notes
+        content = dump(body)
+        policy = trace.policy(self.runtime.cache_config.answer_policy(), has_errors=bool(errors))
+        if policy.public:
+            await self._store(params, resolved, content, policy.max_age)
+        response = answer_response(
+            content,
+            status=status_for(media_type, request_error=request_error),
+            media_type=media_type,
+            policy=policy,
+            x_cache=trace.x_cache(),
+            if_none_match_header=request.headers.get("if-none-match"),
+        )
+        self.runtime.executors[executor] += 1
+        if self.runtime.settings.dev:
+            response.headers["x-gateway-executor"] = executor
+        return response
+
+    async def _planned(
+        self, params: GraphQLParams, resolved: apq.ResolvedQuery, context: RequestContext
+    ) -> dict[str, Any] | None:
+        if self.planner is None:
+            return None
+        return await self.planner.execute(
+            resolved.query, params.variables, params.operation_name, context.viewer
+        )
+
+    async def _reference(
+        self,
+        request: Request,
+        params: GraphQLParams,
+        resolved: apq.ResolvedQuery,
+        context: RequestContext,
+    ) -> tuple[dict[str, Any] | None, list[GraphQLError]]:
+        """Strawberry's executor: every error path, null bubbling and partial answer."""
         allowed = QUERIES_ONLY if request.method == "GET" else QUERIES_AND_MUTATIONS
         try:
             result = await self.schema.execute(
@@ -79,31 +142,7 @@ class GraphQLEndpoint:
             ) from None
         except CannotGetOperationTypeError as error:
             raise operation_problem(error.operation_name) from None
-        errors = result.errors or []
-        request_error = is_request_error(errors)
-        body: dict[str, Any] = {}
-        if errors:
-            stage = self.runtime.settings.stage
-            body["errors"] = [client_error(error, stage=stage) for error in errors]
-        if not request_error:
-            body["data"] = result.data
-        trace = context.cache.trace
-        if trace.stale_reason:
-            context.notes["cache"] = {"stale": True, "reason": trace.stale_reason}
-        if context.notes:
-            body["extensions"] = context.notes
-        content = dump(body)
-        policy = trace.policy(self.runtime.cache_config.answer_policy(), has_errors=bool(errors))
-        if policy.public:
-            await self._store(params, resolved, content, policy.max_age)
-        return answer_response(
-            content,
-            status=status_for(media_type, request_error=request_error),
-            media_type=media_type,
-            policy=policy,
-            x_cache=trace.x_cache(),
-            if_none_match_header=request.headers.get("if-none-match"),
-        )
+        return result.data, result.errors or []
 
     async def _store(
         self, params: GraphQLParams, resolved: apq.ResolvedQuery, content: bytes, ttl_s: int

@@ -28,7 +28,7 @@ from typing import Any
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
-from gateway.app import app
+from gateway.app import create_app
 from gateway.events_handler import handle as events
 from gateway.observability.hooks import METRICS
 from gateway.observability.middleware import write_stdout
@@ -38,6 +38,8 @@ from gateway.observability.sinks import emf_lines
 # the container freezes; the rest are cancelled and counted as cut off.
 SHADOW_BUDGET_S = 0.05
 
+# Built once per container, at its cold start; warm invocations reuse it.
+app = create_app()
 _mangum = Mangum(
     app,
     lifespan="off",

@@ -1,8 +1,8 @@
-"""Per-request dataloaders: one batch request per entity kind per level of the query.
+"""Per-request loaders: one batch request per entity kind per level of the query.
 
-Created inside the request's context (aiodataloader binds the running loop), never shared
-between requests. Behind each loader is the read-through cache: a batch asks the backend
-only for the ids neither tier has.
+Created inside the request's context, never shared between requests (`gateway.batching`).
+Behind each loader is the read-through cache: a batch asks the backend only for the ids
+neither tier has.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from aiodataloader import DataLoader
-
+from gateway.batching import Batches
 from gateway.cache.keys import entity_key
 from gateway.cache.request import RequestCache
 from gateway.upstream import Upstream
@@ -89,32 +88,46 @@ class Loaders:
     def __init__(self, upstream: Upstream, cache: RequestCache) -> None:
         self.upstream = upstream
         self.cache = cache
-        self._loaders: dict[str, DataLoader[Any, Any]] = {}
+        self._entities: dict[str, Batches[Entity | None]] = {}
+        self._fx: Batches[Mapping[str, Decimal]] | None = None
 
-    def entity(self, kind: str) -> DataLoader[str, Entity | None]:
-        loader = self._loaders.get(kind)
-        if loader is None:
+    def entity(self, kind: str) -> Batches[Entity | None]:
+        batches = self._entities.get(kind)
+        if batches is None:
             fetcher = BatchFetcher(self.upstream, self.cache, kind, ENTITY_PATHS[kind])
-            loader = self._loaders[kind] = DataLoader(fetcher.fetch)
-        return loader
-
-    @property
-    def fx(self) -> DataLoader[str, Mapping[str, Decimal]]:
-        loader = self._loaders.get("fx")
-        if loader is None:
-            loader = self._loaders["fx"] = DataLoader(FxFetcher(self.upstream, self.cache).fetch)
-        return loader
+            batches = self._entities[kind] = Batches(fetcher.fetch)
+        return batches
 
     async def load(self, kind: str, entity_id: str) -> Entity | None:
-        result: Entity | None = await self.entity(kind).load(entity_id)
-        return result
+        found = await self.entity(kind).load_all([entity_id])
+        return found[0]
 
     async def load_many(self, kind: str, ids: Sequence[str]) -> list[Entity]:
         """Entities that exist, in the order asked (unknown ids are left out)."""
         if not ids:
             return []
-        found: list[Entity | None] = await self.entity(kind).load_many(list(ids))
-        return [item for item in found if item is not None]
+        return [item for item in await self.load_all(kind, ids) if item is not None]
+
+    async def load_all(self, kind: str, ids: Sequence[str]) -> list[Entity | None]:
+        """One entry per id asked (None: unknown); ids asked in the same loop turns, by
+        any resolver, are one batch."""
+        return await self.entity(kind).load_all(ids)
+
+    async def rates(self, bases: Sequence[str]) -> list[Mapping[str, Decimal]]:
+        if self._fx is None:
+            self._fx = Batches(FxFetcher(self.upstream, self.cache).fetch)
+        return await self._fx.load_all(bases)
+
+    def replay(self) -> None:
+        """A second executor is about to run this request (see `Batches.replay`)."""
+        for batches in self._entities.values():
+            batches.replay()
+        if self._fx is not None:
+            self._fx.replay()
 
     def prime(self, kind: str, entity: Entity) -> None:
         self.entity(kind).prime(entity["id"], entity)
+
+    def replace(self, kind: str, entity: Entity) -> None:
+        """The entity changed in this request (a mutation): later loads see the new one."""
+        self.entity(kind).replace(entity["id"], entity)

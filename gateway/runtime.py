@@ -7,11 +7,14 @@ Built once, connects to nothing until the first request needs it. Per-request ob
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import httpx
+
 from gateway.auth import TokenVerifier, identify, verifier_from_settings
-from gateway.backend import TRANSPORTS, BackendClient
+from gateway.backend import TRANSPORTS, BackendClient, TransportFactory
 from gateway.cache.inflight import InFlight
 from gateway.cache.readthrough import Entity
 from gateway.cache.request import RequestCache
@@ -44,6 +47,7 @@ class Runtime:
         *,
         cache_config: CacheConfig | None = None,
         env: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings
         self.cache_config = cache_config or CacheConfig.from_env(env)
@@ -53,9 +57,10 @@ class Runtime:
         self.inflight: InFlight[Entity | None] = InFlight()
         self.loads: InFlight[bytes] = InFlight()
         self.client = BackendClient(
-            transport=TRANSPORTS[settings.transport], breakers=settings.breaker
+            transport=_transport_factory(settings, transport), breakers=settings.breaker
         )
         self.stats = RouteStats()
+        self.executors: Counter[str] = Counter()  # which executor answered: planned / reference
         self.shadows = ShadowRunner(self.client, self.stats)
         self.routes = _route_source(settings, env)
         self.verifier: TokenVerifier = verifier_from_settings(
@@ -85,6 +90,16 @@ class Runtime:
         """One route table for the whole request, however long it takes."""
         table = table or self.routes.current()
         return Upstream(self.client, table, caller=caller, stats=self.stats, shadows=self.shadows)
+
+
+def _transport_factory(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None
+) -> TransportFactory:
+    """The configured transport, or the one given (tests: `httpx.ASGITransport(app=stub)`)."""
+    if transport is None:
+        return TRANSPORTS[settings.transport]
+    given = transport
+    return lambda limits: given
 
 
 def _route_source(

@@ -2,25 +2,24 @@
 
 Resolvers reach data only through a `Viewer`, and every entry point that takes an id from
 the client applies `gateway.access` first: access is decided here, not in the resolvers.
-The nested helpers (`bookings`, `traveler_of`, `total_cost`) take an entity that already
-passed a check.
+Relations between entities (a trip's bookings, traveler, total cost) are resolved in
+`gateway.resolvers`, over entities that already passed a check here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from gateway import access
 from gateway.auth import Identity
 from gateway.cache.keys import entity_key
 from gateway.errors import BackendRejected, NotFound, rejection_to_error
 from gateway.loaders import Entity, Loaders
-from gateway.money import total_minor
 from gateway.owners import Owners, forget_trip
 
 
@@ -30,22 +29,12 @@ class Page:
     next_cursor: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Bookings:
-    flights: list[Entity]
-    stays: list[Entity]
-    cars: list[Entity]
-
-    def prices(self) -> list[tuple[int, str]]:
-        every = (*self.flights, *self.stays, *self.cars)
-        return [(item["price"]["amount"], item["price"]["currency"]) for item in every]
-
-
 class Viewer:
     def __init__(self, identity: Identity, loaders: Loaders) -> None:
         self.identity = identity
         self.loaders = loaders
         self._pages: dict[tuple[str, ...], asyncio.Future[Page]] = {}
+        self._destinations: dict[int, asyncio.Future[bytes]] = {}
 
     def _private(self) -> None:
         self.loaders.cache.trace.private = True
@@ -97,7 +86,7 @@ class Viewer:
             if rejection.status == 404:  # an unknown traveler has no trips
                 return Page(items=[], next_cursor=None)
             raise rejection_to_error(rejection) from None
-        body = json.loads(raw)
+        body = orjson.loads(raw)
         for trip in body["items"]:
             self.loaders.prime("trip", trip)
         return Page(items=body["items"], next_cursor=body.get("next_cursor"))
@@ -111,12 +100,15 @@ class Viewer:
         params = {"limit": str(access.check_limit(limit))}
         cache = self.loaders.cache
         cache.trace.touched_public(cache.config.ttl("destinations"))
-        raw = await cache.value(
-            entity_key("destinations", f"top-{limit}"),
-            "destinations",
-            lambda: self.loaders.upstream.get_raw("/api/destinations/top", params),
-        )
-        items: list[Entity] = json.loads(raw)["items"]
+        if limit not in self._destinations:  # asked again in this request: no second load
+            load = cache.value(
+                entity_key("destinations", f"top-{limit}"),
+                "destinations",
+                lambda: self.loaders.upstream.get_raw("/api/destinations/top", params),
+            )
+            self._destinations[limit] = asyncio.ensure_future(load)
+        raw = await asyncio.shield(self._destinations[limit])
+        items: list[Entity] = orjson.loads(raw)["items"]
         return items
 
     async def book_trip(self, booking: Mapping[str, Any]) -> Entity:
@@ -137,30 +129,5 @@ class Viewer:
         except BackendRejected as rejection:
             raise rejection_to_error(rejection) from None
         await forget_trip(self.loaders.cache.cache, trip)
-        self.loaders.entity("trip").clear(trip["id"])
-        self.loaders.prime("trip", trip)
+        self.loaders.replace("trip", trip)
         return trip
-
-    async def bookings(self, trip: Entity) -> Bookings:
-        flights, stays, cars = await asyncio.gather(
-            self.loaders.load_many("flight", trip["flight_ids"]),
-            self.loaders.load_many("hotel_stay", trip["hotel_stay_ids"]),
-            self.loaders.load_many("car_rental", trip["car_rental_ids"]),
-        )
-        return Bookings(flights=flights, stays=stays, cars=cars)
-
-    async def traveler_of(self, trip: Entity) -> Entity:
-        traveler = await self.loaders.load("traveler", trip["traveler_id"])
-        if traveler is None:
-            raise NotFound(f"Trip {trip['id']} names a traveler the backend does not know.")
-        return traveler
-
-    async def total_cost(self, trip: Entity) -> tuple[int, str]:
-        """Every booking converted to the traveler's currency, rounded per item, summed."""
-        traveler, bookings = await asyncio.gather(self.traveler_of(trip), self.bookings(trip))
-        currency: str = traveler["currency"]
-        prices = bookings.prices()
-        rates: Mapping[str, Decimal] = {}
-        if any(code != currency for _, code in prices):
-            rates = await self.loaders.fx.load(currency)
-        return total_minor(prices, to=currency, rates=rates), currency

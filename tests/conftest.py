@@ -12,7 +12,7 @@ import pytest
 
 from gateway.auth import issue_dev_token
 from gateway.cache.setup import DEFAULT_TTLS
-from tests.support.processes import Service, start_uvicorn, write_routes
+from tests.support.processes import GATEWAY_FACTORY, Service, start_uvicorn, write_routes
 
 SECRET = "e2e-secret-0123456789abcdef0123456789abcdef"
 
@@ -86,7 +86,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     legacy = start_uvicorn("legacy_stub.app:app")
     try:
         gateway = start_uvicorn(
-            "gateway.app:app",
+            GATEWAY_FACTORY,
+            factory=True,
             env=gateway_env(legacy.url, routes, **NO_CACHE),
             ready_path="/healthz",
         )

@@ -40,8 +40,7 @@ class Context:
 def main() -> None:
     template = json.loads(Path(sys.argv[1]).read_text())
     query, token = sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else None)
-    from gateway.app import app
-    from gateway.lambda_handler import handler
+    from gateway.lambda_handler import app, handler
 
     runtime = app.state.runtime
     answers = []

@@ -21,7 +21,7 @@ from gateway.cors import (
     parse_origins,
 )
 from tests.conftest import dev_token, gateway_env
-from tests.support.processes import Service, start_uvicorn, write_routes
+from tests.support.processes import GATEWAY_FACTORY, Service, start_uvicorn, write_routes
 
 APP = "https://app.example.com"
 LOCAL = "http://localhost:5173"
@@ -132,7 +132,9 @@ def gateways(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service
             {},
         ):
             env = gateway_env(legacy.url, routes, **extra)
-            started.append(start_uvicorn("gateway.app:app", env=env, ready_path="/healthz"))
+            started.append(
+                start_uvicorn(GATEWAY_FACTORY, factory=True, env=env, ready_path="/healthz")
+            )
         yield started[0], started[1]
     finally:
         for service in (*started, legacy):

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import dev_token, gateway_env
-from tests.support.processes import Service, start_uvicorn, write_routes
+from tests.support.processes import GATEWAY_FACTORY, Service, start_uvicorn, write_routes
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.e2e
@@ -83,7 +83,10 @@ def _text(value: bytes | str) -> str:
 
 def start_gateway(legacy: Service, routes: Path, **env: str) -> Service:
     return start_uvicorn(
-        "gateway.app:app", env=gateway_env(legacy.url, routes, **env), ready_path="/healthz"
+        GATEWAY_FACTORY,
+        factory=True,
+        env=gateway_env(legacy.url, routes, **env),
+        ready_path="/healthz",
     )
 
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import NO_CACHE, dev_token, gateway_env
-from tests.support.processes import Service, start_uvicorn, write_routes
+from tests.support.processes import GATEWAY_FACTORY, Service, start_uvicorn, write_routes
 
 pytestmark = pytest.mark.e2e
 
@@ -61,7 +61,7 @@ def stub() -> Iterator[Stub]:
 
 def start_gateway(stub: Stub, routes: Path, settings: dict[str, str]) -> Service:
     env = gateway_env(stub.url, routes, **NO_CACHE, **settings)
-    return start_uvicorn("gateway.app:app", env=env, ready_path="/healthz")
+    return start_uvicorn(GATEWAY_FACTORY, factory=True, env=env, ready_path="/healthz")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import dev_token, gateway_env
-from tests.support.processes import Service, start_uvicorn, write_routes
+from tests.support.processes import GATEWAY_FACTORY, Service, start_uvicorn, write_routes
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +52,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         try:
             for extra in ({}, {"REDIS_URL": redis.url}, {"REDIS_URL": redis.url}):
                 env = gateway_env(legacy.url, routes, **extra)
-                started.append(start_uvicorn("gateway.app:app", env=env, ready_path="/healthz"))
+                started.append(
+                    start_uvicorn(GATEWAY_FACTORY, factory=True, env=env, ready_path="/healthz")
+                )
             yield Stack(legacy, started[1], started[2], started[3], redis)
         finally:
             for service in reversed(started):

@@ -30,7 +30,7 @@ from tests.support.passthrough import (
     forbidden,
     unauthenticated,
 )
-from tests.support.processes import ROOT, Service, start_uvicorn, write_routes
+from tests.support.processes import GATEWAY_FACTORY, ROOT, Service, start_uvicorn, write_routes
 from tests.support.raw_http import raw_request
 
 pytestmark = pytest.mark.e2e
@@ -67,7 +67,7 @@ def world(
             FLIGHTS_URL=flights_url,
             EVENTS_FEED_URL=f"{legacy.url}/_stub/events",
         )
-        gateway = start_uvicorn("gateway.app:app", env=env, ready_path="/healthz")
+        gateway = start_uvicorn(GATEWAY_FACTORY, factory=True, env=env, ready_path="/healthz")
         started.callback(gateway.stop)
         owner, other = find_parties(legacy.url)
         client = started.enter_context(httpx.Client(timeout=30))
@@ -662,7 +662,7 @@ def padded(body: Json, size: int) -> bytes:
 def small(world: World) -> Iterator[Service]:
     """The world's gateway again, with a body limit of 1000 bytes."""
     env = {**world.env, "GATEWAY_MAX_BODY_BYTES": "1000"}
-    gateway = start_uvicorn("gateway.app:app", env=env, ready_path="/healthz")
+    gateway = start_uvicorn(GATEWAY_FACTORY, factory=True, env=env, ready_path="/healthz")
     try:
         yield gateway
     finally:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.conftest import Stack, dev_token, gateway_env
-from tests.support.processes import Service, start_uvicorn, write_routes
+from tests.support.processes import GATEWAY_FACTORY, Service, start_uvicorn, write_routes
 from tests.support.raw_http import RawAnswer, raw_request
 from tests.support.recorder import RecordingBackend, recording_backend
 
@@ -124,11 +124,17 @@ def paths(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Paths]:
         legacy = start_uvicorn("legacy_stub.app:app")
         started.callback(legacy.stop)
         gateway = start_uvicorn(
-            "gateway.app:app", env=gateway_env(legacy.url, routes), ready_path="/healthz"
+            GATEWAY_FACTORY,
+            factory=True,
+            env=gateway_env(legacy.url, routes),
+            ready_path="/healthz",
         )
         started.callback(gateway.stop)
         recorded = start_uvicorn(
-            "gateway.app:app", env=gateway_env(backend.url, routes), ready_path="/healthz"
+            GATEWAY_FACTORY,
+            factory=True,
+            env=gateway_env(backend.url, routes),
+            ready_path="/healthz",
         )
         started.callback(recorded.stop)
         stub = started.enter_context(httpx.Client(base_url=legacy.url, timeout=10))

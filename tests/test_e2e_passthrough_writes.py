@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import dev_token, gateway_env
-from tests.support.processes import Service, start_uvicorn, write_routes
+from tests.support.processes import GATEWAY_FACTORY, Service, start_uvicorn, write_routes
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +31,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service
     legacy = start_uvicorn("legacy_stub.app:app")
     try:
         env = gateway_env(legacy.url, routes, **LONG)  # no EVENTS_FEED_URL: no follower
-        gateway = start_uvicorn("gateway.app:app", env=env, ready_path="/healthz")
+        gateway = start_uvicorn(GATEWAY_FACTORY, factory=True, env=env, ready_path="/healthz")
         try:
             yield legacy, gateway
         finally:

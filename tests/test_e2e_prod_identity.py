@@ -17,7 +17,14 @@ import pytest
 
 from gateway.config import DEV_JWT_SECRET
 from tests.conftest import NO_CACHE
-from tests.support.processes import ROOT, Service, free_port, start_uvicorn, write_routes
+from tests.support.processes import (
+    GATEWAY_FACTORY,
+    ROOT,
+    Service,
+    free_port,
+    start_uvicorn,
+    write_routes,
+)
 from tests.test_auth import jwk, rs256
 from tests.test_jwks_refresh import HeldProvider
 
@@ -42,7 +49,15 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def start_up(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Starts a gateway that should refuse to start; returns how it ended."""
-    command = [sys.executable, "-m", "uvicorn", "gateway.app:app", "--port", str(free_port())]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        GATEWAY_FACTORY,
+        "--port",
+        str(free_port()),
+    ]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -123,7 +138,7 @@ def routes(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def prod(legacy: Service, routes: Path) -> Iterator[Service]:
     env = prod_env(legacy, routes, GATEWAY_JWT_SECRET=SECRET)
-    gateway = start_uvicorn("gateway.app:app", env=env, ready_path="/healthz")
+    gateway = start_uvicorn(GATEWAY_FACTORY, factory=True, env=env, ready_path="/healthz")
     yield gateway
     gateway.stop()
 
@@ -176,7 +191,7 @@ def test_prod_with_cognito_keys_takes_access_tokens_not_id_tokens(
     with HeldProvider() as provider:  # never held here: an ordinary identity provider
         provider.keys = [jwk("k1")]
         env = prod_env(legacy, routes, GATEWAY_JWKS_URL=provider.url)
-        gateway = start_uvicorn("gateway.app:app", env=env, ready_path="/healthz")
+        gateway = start_uvicorn(GATEWAY_FACTORY, factory=True, env=env, ready_path="/healthz")
         try:
             accepted(gateway, cognito("access"))
             refused(gateway, cognito("id"), "wrong token use")

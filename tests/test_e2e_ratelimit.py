@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import dev_token, gateway_env
-from tests.support.processes import Service, start_uvicorn, write_routes
+from tests.support.processes import GATEWAY_FACTORY, Service, start_uvicorn, write_routes
 from tests.support.redis_server import RedisServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
@@ -51,7 +51,9 @@ def gateways(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateways]:
         started: list[Service] = []
         try:
             for _ in range(2):
-                started.append(start_uvicorn("gateway.app:app", env=env, ready_path="/healthz"))
+                started.append(
+                    start_uvicorn(GATEWAY_FACTORY, factory=True, env=env, ready_path="/healthz")
+                )
             yield Gateways(started[0], started[1], redis)
         finally:
             for service in (*started, legacy):

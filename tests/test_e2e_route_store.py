@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import NO_CACHE, dev_token, gateway_env
-from tests.support.processes import ROOT, Service, start_uvicorn
+from tests.support.processes import GATEWAY_FACTORY, ROOT, Service, start_uvicorn
 from tests.test_route_store import BUCKET, HEAD, KEY, S3, moto_s3, routes_text
 
 pytestmark = pytest.mark.e2e
@@ -108,7 +108,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
             legacy.url, packaged, FLIGHTS_URL=flights.url, ROUTES_POLL_S="0.2", **aws, **NO_CACHE
         )
         cli_env = {**env, "ROUTES_AUTHOR": "ana@ops", "PYTHONPATH": str(ROOT)}
-        gateway = start_uvicorn("gateway.app:app", env=env, ready_path="/healthz")
+        gateway = start_uvicorn(GATEWAY_FACTORY, factory=True, env=env, ready_path="/healthz")
         try:
             yield Fleet(s3, legacy, flights, gateway, cli_env, work)
         finally:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import NO_CACHE, dev_token, gateway_env
-from tests.support.processes import ROOT, Service, start_uvicorn
+from tests.support.processes import GATEWAY_FACTORY, ROOT, Service, start_uvicorn
 
 pytestmark = pytest.mark.e2e
 
@@ -87,7 +87,7 @@ def routing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Routing]:
     legacy = start_uvicorn("legacy_stub.app:app")
     flights = start_uvicorn("services.flights.app:app")
     env = gateway_env(legacy.url, routes, FLIGHTS_URL=flights.url, **NO_CACHE)
-    gateway = start_uvicorn("gateway.app:app", env=env, ready_path="/healthz")
+    gateway = start_uvicorn(GATEWAY_FACTORY, factory=True, env=env, ready_path="/healthz")
     try:
         yield Routing(legacy, flights, gateway, routes)
     finally:

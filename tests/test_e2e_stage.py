@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import NO_CACHE, Stack, gateway_env
-from tests.support.processes import ROOT, free_port, start_uvicorn, write_routes
+from tests.support.processes import GATEWAY_FACTORY, ROOT, free_port, start_uvicorn, write_routes
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +29,7 @@ def test_prod_turns_graphiql_and_introspection_off(stack: Stack, tmp_path: Path)
         GATEWAY_JWT_AUDIENCE="app",
         **NO_CACHE,
     )
-    prod = start_uvicorn("gateway.app:app", env=env, ready_path="/healthz")
+    prod = start_uvicorn(GATEWAY_FACTORY, factory=True, env=env, ready_path="/healthz")
     try:
         url = f"{prod.url}/graphql/web"
         page = httpx.get(url, headers={"accept": "text/html"})
@@ -102,7 +102,7 @@ def test_a_broken_routes_file_stops_start_up_with_a_clear_message(tmp_path: Path
     )
     env = {"PATH": "/usr/bin:/bin", "ROUTES_FILE": str(routes), "LEGACY_URL": "http://127.0.0.1:1"}
     done = subprocess.run(
-        [sys.executable, "-c", "import gateway.app"],
+        [sys.executable, "-c", "from gateway.app import create_app; create_app()"],
         cwd=ROOT,
         env=env,
         capture_output=True,

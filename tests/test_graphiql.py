@@ -24,7 +24,7 @@ from websockets.sync.client import ClientConnection, connect
 from gateway.config import Settings
 from gateway.ide import ASSETS, NODE_MODULES, IdePage, asset_path, dev_headers, ide_html
 from tests.conftest import gateway_env
-from tests.support.processes import Service, start_uvicorn, write_routes
+from tests.support.processes import GATEWAY_FACTORY, Service, start_uvicorn, write_routes
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -91,7 +91,7 @@ def dev_gateway(tmp_path_factory: pytest.TempPathFactory, legacy: Service) -> It
     """A dev gateway with the committed dev secret: the one setup where the IDE has a token."""
     routes = write_routes(tmp_path_factory.mktemp("routes") / "routes.yaml")
     env = gateway_env(legacy.url, routes, GATEWAY_JWT_SECRET="")
-    gateway = start_uvicorn("gateway.app:app", env=env, ready_path="/healthz")
+    gateway = start_uvicorn(GATEWAY_FACTORY, factory=True, env=env, ready_path="/healthz")
     try:
         yield gateway
     finally:
@@ -111,7 +111,7 @@ def test_prod_serves_no_ide(tmp_path: Path) -> None:
     routes = write_routes(tmp_path / "routes.yaml")
     env = gateway_env("http://127.0.0.1:9", routes, GATEWAY_STAGE="prod")
     env |= {"GATEWAY_JWT_ISSUER": "https://issuer.test", "GATEWAY_JWT_AUDIENCE": "bff"}
-    with_prod = start_uvicorn("gateway.app:app", env=env, ready_path="/healthz")
+    with_prod = start_uvicorn(GATEWAY_FACTORY, factory=True, env=env, ready_path="/healthz")
     try:
         page = httpx.get(f"{with_prod.url}/graphql/web", headers={"accept": "text/html"})
         assert "GraphiQL" not in page.text

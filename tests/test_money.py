@@ -1,9 +1,13 @@
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.money import (
     MissingRateError,
+    _round_half_even,
     convert_minor,
     format_money,
     minor_exponent,
@@ -169,3 +173,24 @@ def test_total_minor_without_a_rate_raises_missing_rate_error() -> None:
 )
 def test_format_money(currency: str, amount: int, expected: str) -> None:
     assert format_money(amount, currency) == expected
+
+
+@given(st.integers(-(10**12), 10**12), st.integers(1, 10**6))
+def test_integer_rounding_is_round_of_the_exact_fraction(p: int, q: int) -> None:
+    assert _round_half_even(p, q) == round(Fraction(p, q))
+
+
+@given(
+    st.integers(-(10**9), 10**9),
+    st.sampled_from(["USD", "JPY", "GBP"]),
+    st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("10000"), places=6),
+)
+def test_conversion_is_the_exact_fraction_rounded_once(
+    amount: int, currency: str, rate: Decimal
+) -> None:
+    exact = Fraction(amount, minor_per(currency)) / Fraction(rate) * 100
+    assert convert_minor(amount, currency, to="EUR", rates={currency: rate}) == round(exact)
+
+
+def minor_per(currency: str) -> int:
+    return 1 if currency == "JPY" else 100

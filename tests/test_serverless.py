@@ -34,7 +34,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from gateway.identity import issue_dev_token
-from tests.support.processes import Service, free_port, start_uvicorn, wait_ready
+from tests.support.processes import GATEWAY_FACTORY, Service, free_port, start_uvicorn, wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIREMENTS = ROOT / "requirements" / "runtime.txt"  # the runtime lock (`make lock`)
@@ -694,7 +694,9 @@ def backends() -> Iterator[Backends]:
 
 @pytest.fixture(scope="module")
 def uvicorn_answers(backends: Backends) -> list[Answer]:
-    gateway = start_uvicorn("gateway.app:app", env=backends.gateway_env(), ready_path="/healthz")
+    gateway = start_uvicorn(
+        GATEWAY_FACTORY, factory=True, env=backends.gateway_env(), ready_path="/healthz"
+    )
     try:
         answers = over_http(gateway.url)
     finally:

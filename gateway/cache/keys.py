@@ -32,6 +32,7 @@ VERSION = "v1"
 PREFIX = f"{NAMESPACE}:{VERSION}:"
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_.~-]+")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -97,6 +98,8 @@ def _digest(value: Any) -> str:
 
 
 def _id(value: str) -> str:
+    if _PLAIN_ID.fullmatch(value):  # what quote() leaves as it is: skip it (hot: every entity)
+        return value
     if not value:
         raise ValueError("cache key parts must not be empty")
     return quote(value, safe="-_.~")

@@ -70,10 +70,12 @@ class L1Cache:
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Entry]:
         found = {}
+        cache = self._cache
         for key in keys:
-            entry = self._cache.get(key)
-            if entry is not None:
-                found[key] = entry
+            try:  # one lookup: TLRUCache.get() checks `in` (expiry) and then looks up again
+                found[key] = cache[key]
+            except KeyError:  # absent or expired
+                continue
         return found
 
     def set(self, key: str, value: bytes, *, ttl_s: float, stale_s: float = 0.0) -> Entry:

@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
@@ -48,12 +48,20 @@ class GatewaySchema(strawberry.Schema):
 # Built once: rule classes made per request would defeat the validation cache.
 MAX_DEPTH = 10  # the deepest contract query (trip → traveler → trips → items → …) needs ~7
 MAX_ALIASES = 30
-LIMITS = (depth_validator(MAX_DEPTH, None), alias_validator(MAX_ALIASES))
+LIMITS: tuple[type[ASTValidationRule], ...] = (
+    depth_validator(MAX_DEPTH, None),
+    alias_validator(MAX_ALIASES),
+)
 PROD_RULES = (*LIMITS, NoSchemaIntrospectionCustomRule)
 
 
+def validation_rules(*, introspection: bool) -> tuple[type[ASTValidationRule], ...]:
+    """The gateway's rules on top of GraphQL's (the planner validates with the same)."""
+    return LIMITS if introspection else PROD_RULES
+
+
 def build(query: type[Any], mutation: type[Any], *, introspection: bool) -> strawberry.Schema:
-    rules = list(LIMITS if introspection else PROD_RULES)
+    rules = list(validation_rules(introspection=introspection))
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),

@@ -12,7 +12,8 @@ from typing import Any
 import strawberry
 
 from gateway.context import viewer_of
-from gateway.resolvers.itinerary import trip_dates, trip_segments
+from gateway.resolvers.itinerary import segments_of, trip_dates
+from gateway.resolvers.money import total_costs
 from gateway.schemas.common import GqlInfo, TripStatus, build
 from gateway.segments import Segment as SegmentData
 from gateway.segments import SegmentKind
@@ -85,12 +86,13 @@ class Itinerary:
         description="Every flight, stay and car rental of the trip as one list, in time order."
     )
     async def segments(self, info: GqlInfo) -> list[Segment]:
-        return [Segment.from_data(s) for s in await trip_segments(viewer_of(info), self.data)]
+        found = (await segments_of(viewer_of(info), [self.data]))[0]
+        return [Segment.from_data(s) for s in found]
 
     @strawberry.field(description="Sum of all bookings, converted to the traveler's currency.")
     async def total_cost(self, info: GqlInfo) -> Money:
-        amount, currency = await viewer_of(info).total_cost(self.data)
-        return Money(amount=amount, currency=currency)
+        total = (await total_costs(viewer_of(info), [self.data]))[0]
+        return Money(amount=total["amount"], currency=total["currency"])
 
 
 @strawberry.type

@@ -9,7 +9,10 @@ from typing import Any
 import strawberry
 
 from gateway.context import viewer_of
-from gateway.money import format_money
+from gateway.resolvers.bookings import cars_of, flights_of, stays_of
+from gateway.resolvers.money import formatted, total_costs
+from gateway.resolvers.travelers import travelers_of
+from gateway.resolvers.trips import page_of
 from gateway.schemas.common import GqlInfo, TripStatus, build, status_filter
 from gateway.segments import stay_nights
 
@@ -43,7 +46,7 @@ class Money:
 
     @strawberry.field(description='For display, e.g. "€1,234.50".')
     def formatted(self) -> str:
-        return format_money(self.amount, self.currency)
+        return formatted({"amount": self.amount, "currency": self.currency})
 
     @classmethod
     def from_backend(cls, data: dict[str, Any]) -> Money:
@@ -190,29 +193,29 @@ class Trip:
             data=d,
         )
 
+    # One trip at a time through the same batch functions the planner calls with a level.
     @strawberry.field
     async def traveler(self, info: GqlInfo) -> Traveler:
-        return Traveler.from_backend(await viewer_of(info).traveler_of(self.data))
+        return Traveler.from_backend((await travelers_of(viewer_of(info), [self.data]))[0])
 
     @strawberry.field
     async def flights(self, info: GqlInfo) -> list[Flight]:
-        found = await viewer_of(info).loaders.load_many("flight", self.data["flight_ids"])
+        found = (await flights_of(viewer_of(info), [self.data]))[0]
         return [Flight.from_backend(d) for d in found]
 
     @strawberry.field
     async def hotel_stays(self, info: GqlInfo) -> list[HotelStay]:
-        found = await viewer_of(info).loaders.load_many("hotel_stay", self.data["hotel_stay_ids"])
+        found = (await stays_of(viewer_of(info), [self.data]))[0]
         return [HotelStay.from_backend(d) for d in found]
 
     @strawberry.field
     async def car_rentals(self, info: GqlInfo) -> list[CarRental]:
-        found = await viewer_of(info).loaders.load_many("car_rental", self.data["car_rental_ids"])
+        found = (await cars_of(viewer_of(info), [self.data]))[0]
         return [CarRental.from_backend(d) for d in found]
 
     @strawberry.field(description="Sum of all bookings, converted to the traveler's currency.")
     async def total_cost(self, info: GqlInfo) -> Money:
-        amount, currency = await viewer_of(info).total_cost(self.data)
-        return Money(amount=amount, currency=currency)
+        return Money.from_backend((await total_costs(viewer_of(info), [self.data]))[0])
 
 
 @strawberry.type
@@ -249,8 +252,8 @@ class Traveler:
 async def trip_page(
     info: GqlInfo, traveler_id: str, status: TripStatus | None, first: int, after: str | None
 ) -> TripPage:
-    page = await viewer_of(info).trips_of(
-        traveler_id, status=status_filter(status), first=first, after=after or None
+    page = await page_of(
+        viewer_of(info), traveler_id, status=status_filter(status), first=first, after=after
     )
     return TripPage(items=[Trip.from_backend(t) for t in page.items], next_cursor=page.next_cursor)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
+GATEWAY_FACTORY = "gateway.app:create_app"  # started with factory=True
 
 
 def free_port() -> int:
@@ -52,13 +53,16 @@ def start_uvicorn(
     ready_path: str = "/_stub/stats",
     port: int | None = None,
     timeout_s: float = 30,
+    factory: bool = False,
 ) -> Service:
+    """`factory`: `app` names a function returning the app (the gateway's `create_app`)."""
     port = port or free_port()
     command = [
         sys.executable,
         "-m",
         "uvicorn",
         app,
+        *(["--factory"] if factory else []),
         "--host",
         "127.0.0.1",
         "--port",

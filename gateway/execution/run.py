@@ -1,0 +1,59 @@
+"""A plan run breadth-first: level by level, each relation loaded once for every object of
+the level (twenty trips' flights are one `flights_of` call, one backend batch), and the
+answer written straight into plain dicts in response order by the plan's writers. No
+coroutine per object or per field: one per relation per level.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from graphql.execution.values import VariableValues
+
+from gateway.execution.nodes import Child, Pending, Plan
+from gateway.execution.writer import attach
+from gateway.resolvers.fields import NO_ARGS, Args
+from gateway.viewer import Viewer
+
+
+async def run(plan: Plan, viewer: Viewer, variables: VariableValues) -> dict[str, Any]:
+    """The `data` of the answer; `Fallback` (or any error) when it can't be the reference's."""
+    for child in plan.argument_checks:  # before any I/O: a refusal here leaves nothing half-done
+        assert child.check_args is not None
+        child.check_args(_args(child, variables))
+    root: dict[str, Any] = {}
+    pending: Pending = []
+    plan.root.write([None], [root], pending)
+    while pending:
+        level_args = [_args(child, variables) for child, _, _ in pending]
+        for (child, parents, _), args in zip(pending, level_args, strict=True):
+            if child.check is not None:  # refused before any of the level's loads starts
+                child.check(viewer, parents, args)
+        loads = [
+            _load(child, viewer, parents, args)
+            for (child, parents, _), args in zip(pending, level_args, strict=True)
+        ]
+        if len(loads) == 1:  # no task to make for a lone load (a root field, often)
+            values: list[Any] = [await loads[0]]
+        else:
+            # Every load of the level settles before a failure is raised: the reference
+            # executor that answers instead then finds everything known (and replayed,
+            # see Batches.replay), none of it half-way in flight.
+            values = await asyncio.gather(*loads, return_exceptions=True)
+            for value in values:
+                if isinstance(value, BaseException):
+                    raise value
+        level, pending = pending, []
+        for (child, _, outs), found in zip(level, values, strict=True):
+            attach(child, found, outs, pending)
+    return root
+
+
+def _args(child: Child, variables: VariableValues) -> Args:
+    return child.arguments.values(variables) if child.arguments else NO_ARGS
+
+
+async def _load(child: Child, viewer: Viewer, parents: list[Any], args: Args) -> Any:
+    assert child.load is not None
+    return await child.load(viewer, parents, args)

@@ -1,0 +1,39 @@
+"""Which declarations make up each client schema, by GraphQL type name.
+
+A type missing here, or a field with its own strawberry resolver and no `Load` or
+`Compute` here, is not covered by the planner: such operations run on strawberry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from gateway.resolvers import bookings, destinations, itinerary, money, travelers, trips
+from gateway.resolvers.fields import TypeFields
+
+Catalog = Mapping[str, TypeFields]
+
+WEB: Catalog = {
+    "Query": {**travelers.ROOTS, **trips.ROOTS, **destinations.ROOTS},
+    "Traveler": trips.TRAVELER,
+    "TripPage": trips.PAGE,
+    "Trip": trips.TRIP,
+    "Flight": bookings.FLIGHT,
+    "HotelStay": bookings.HOTEL_STAY,
+    "Hotel": bookings.HOTEL,
+    "CarRental": bookings.CAR_RENTAL,
+    "Money": money.MONEY,
+    "Destination": destinations.DESTINATION,
+}
+
+MOBILE: Catalog = {
+    "Query": {**trips.ROOTS, **itinerary.ROOTS, **destinations.ROOTS},
+    "TripCardPage": trips.PAGE,
+    "TripCard": itinerary.TRIP_CARD,
+    "Itinerary": itinerary.ITINERARY,
+    "Segment": itinerary.SEGMENT,
+    "Money": money.MOBILE_MONEY,
+    "DestinationCard": destinations.DESTINATION,
+}
+
+CATALOGS: Mapping[str, Catalog] = {"web": WEB, "mobile": MOBILE}

@@ -1,0 +1,1 @@
+"""Differential tests: the planned executor against strawberry's, answer byte for answer byte."""

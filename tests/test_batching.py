@@ -1,0 +1,93 @@
+"""Per-request batching: one fetch per loop-turn window, results and failures kept."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from gateway.batching import Batches
+
+
+class Backend:
+    def __init__(self, *, fail: bool = False) -> None:
+        self.calls: list[list[str]] = []
+        self.fail = fail
+
+    async def fetch(self, keys: list[str]) -> list[str]:
+        self.calls.append(keys)
+        await asyncio.sleep(0)
+        if self.fail:
+            raise RuntimeError("backend down")
+        return [key.upper() for key in keys]
+
+
+async def test_keys_asked_together_are_one_fetch_and_asked_again_none() -> None:
+    backend = Backend()
+    batches = Batches(backend.fetch)
+    first, second = await asyncio.gather(batches.load_all(["a", "b"]), batches.load_all(["b", "c"]))
+    assert (first, second) == (["A", "B"], ["B", "C"])
+    assert await batches.load_all(["c", "a"]) == ["C", "A"]
+    assert backend.calls == [["a", "b", "c"]]
+
+
+async def test_a_failure_is_kept_for_the_rest_of_the_request() -> None:
+    backend = Backend(fail=True)
+    batches = Batches(backend.fetch)
+    with pytest.raises(RuntimeError, match="backend down"):
+        await batches.load_all(["a"])
+    with pytest.raises(RuntimeError, match="backend down"):
+        await batches.load_all(["a"])
+    assert backend.calls == [["a"]]
+
+
+async def test_a_cancelled_waiter_does_not_cancel_the_others() -> None:
+    backend = Backend()
+    batches = Batches(backend.fetch)
+    doomed = asyncio.ensure_future(batches.load_all(["a"]))
+    survivor = asyncio.ensure_future(batches.load_all(["a"]))
+    await asyncio.sleep(0)
+    doomed.cancel()
+    assert await survivor == ["A"]
+
+
+async def test_primed_values_need_no_fetch_and_replace_wins() -> None:
+    backend = Backend()
+    batches = Batches(backend.fetch)
+    batches.prime("a", "primed")
+    batches.prime("a", "ignored")
+    assert await batches.load_all(["a"]) == ["primed"]
+    batches.replace("a", "changed")
+    assert await batches.load_all(["a"]) == ["changed"]
+    assert backend.calls == []
+
+
+async def test_replayed_keys_arrive_no_sooner_than_a_fresh_batch_without_a_fetch() -> None:
+    backend = Backend()
+    batches = Batches(backend.fetch)
+    assert await batches.load_all(["a"]) == ["A"]
+    batches.replay()
+    arrived: list[str] = []
+
+    async def ask(key: str) -> None:
+        await batches.load_all([key])
+        arrived.append(key)
+
+    async def fresh_elsewhere() -> None:  # a load that needs no batch settles first
+        arrived.append("now")
+
+    await asyncio.gather(ask("a"), fresh_elsewhere())
+    assert arrived == ["now", "a"]
+    assert backend.calls == [["a"]]  # replayed, not fetched again
+    assert await batches.load_all(["a"]) == ["A"]  # replayed once, then known as usual
+
+
+async def test_a_replayed_failure_is_raised_again_later() -> None:
+    backend = Backend(fail=True)
+    batches = Batches(backend.fetch)
+    with pytest.raises(RuntimeError):
+        await batches.load_all(["a"])
+    batches.replay()
+    with pytest.raises(RuntimeError):
+        await batches.load_all(["a"])
+    assert backend.calls == [["a"]]
