@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -31,10 +32,17 @@ from gateway.passthrough import PassthroughMiddleware
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.ratelimit.middleware import RateLimitMiddleware
 from gateway.resolvers.catalog import CATALOGS
+from gateway.routing.table import RouteTable
 from gateway.runtime import Runtime
 from gateway.schemas.common import validation_rules
 from gateway.schemas.mobile import build_mobile_schema
 from gateway.schemas.web import build_web_schema
+
+
+def served_table(table: RouteTable) -> dict[str, Any]:
+    """The table the gateway runs, for `routes status --gateway` (not routed on AWS: the
+    expanded text names the backends' internal URLs)."""
+    return {"table": {"source": table.source, "text": table.text}} if table.text else {}
 
 
 def create_app(
@@ -100,6 +108,7 @@ def create_app(
         return json_response(
             {
                 "health": runtime.routes.health(),
+                **served_table(runtime.routes.current()),
                 "stats": runtime.stats.snapshot(),
                 "executors": dict(runtime.executors),
                 "breakers": runtime.client.breakers.snapshot(),

@@ -444,3 +444,18 @@ def test_status_against_a_real_gateway_in_a_fresh_shell_with_a_broken_file(
     assert any(
         line.startswith(f"gateway: version {running}") for line in result.stdout.splitlines()
     )
+
+
+def test_status_against_a_real_gateway_shows_the_table_it_serves(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """No local file at all: the ledger is built from the table the gateway runs."""
+    served = httpx.get(f"{stack.gateway.url}/_gateway/routes", timeout=10).json()["table"]
+    result = run(
+        "status", "--gateway", stack.gateway.url, env={"ROUTES_FILE": str(tmp_path / "no.yaml")}
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:5] == ["METHOD", "PATH", "STAGE", "BACKEND", "RULE"]
+    assert any(line.split()[:2] == ["GET", "/api/flights/{id}"] for line in lines)
+    assert served["source"] in result.stdout and "${" not in served["text"]

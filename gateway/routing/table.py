@@ -12,7 +12,7 @@ import hashlib
 import os
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
@@ -52,6 +52,9 @@ class RouteTable:
     backends: Mapping[str, Backend]
     default: str
     routes: tuple[Route, ...] = ()
+    # The file as parsed, ${VAR}s expanded: what `routes status --gateway` rebuilds the table
+    # from. Empty for the built-in default table.
+    text: str = field(default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "backends", MappingProxyType(dict(self.backends)))
@@ -109,9 +112,15 @@ def parse_table(text: str, *, source: str, env: Mapping[str, str]) -> RouteTable
     routes = read_routes(reader, fields.get("routes"), backends=names)
     if reader.problems or default is None:
         raise RoutesError(sorted(reader.problems, key=lambda problem: problem.line))
-    version = hashlib.sha256(expand_text(text, env).encode()).hexdigest()[:12]
+    expanded = expand_text(text, env)
+    version = hashlib.sha256(expanded.encode()).hexdigest()[:12]
     return RouteTable(
-        version=version, source=source, backends=backends, default=default, routes=routes
+        version=version,
+        source=source,
+        backends=backends,
+        default=default,
+        routes=routes,
+        text=expanded,
     )
 
 
