@@ -37,7 +37,7 @@ from bench.fixtures import (
 )
 from bench.l2 import AnswerL2Scenario
 from bench.load import LoadScenario
-from bench.micro import RouteSelectScenario
+from bench.micro import PlannerMicroScenario, RouteSelectScenario
 from bench.request import HttpRequest
 from bench.results import Target
 from bench.scenario import Scenario
@@ -301,6 +301,7 @@ SCENARIOS: Sequence[Scenario] = (
         check=canaried_flights_check,
     ),
     RouteSelectScenario(),
+    PlannerMicroScenario(),
     ImportRatioScenario(),
     LambdaFirstInvocationScenario(),
 )

@@ -48,3 +48,34 @@ class RouteSelectScenario:
             ),
             details={"per_call_s": per_call, "calls_per_repeat": number},
         )
+
+
+@dataclass(frozen=True)
+class PlannerMicroScenario:
+    """Issue 9: the planned execution of (a) against strawberry's on the same input, every
+    read cached, in process (bench/planner_micro.py). The ratio is planned ÷ reference time."""
+
+    name: str = "planner-micro"
+    title: str = "(a) executed in process, every read cached: planned ÷ strawberry time"
+    needs: tuple[str, ...] = ()
+
+    def run(self, stack: Stack, options: Options) -> Result:
+        import asyncio
+
+        from bench.planner_micro import REPEATS, measure
+
+        timing = asyncio.run(measure())
+        return Result(
+            name=self.name,
+            title=self.title,
+            rps=1 / timing.planned_s,
+            p50_s=timing.planned_s,
+            ratio=timing.ratio,
+            targets=(Target("ratio", "<=", 0.1),),
+            note=(
+                f"median of {REPEATS}: planned {timing.planned_s * 1e3:.3f} ms, strawberry "
+                f"{timing.reference_s * 1e3:.3f} ms per execution; req/s column = planned "
+                "executions per second"
+            ),
+            details={"planned_s": timing.planned_s, "reference_s": timing.reference_s},
+        )
