@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from gateway.apq import hash_or_none
 from gateway.asgi import ASGIApp, Receive, Scope, Send
 from gateway.cache.keys import answer_key, query_hash
 from gateway.cache.policy import CachePolicy, etag_for, if_none_match
@@ -25,8 +26,10 @@ from gateway.graphql_http import (
     params_from_post,
 )
 from gateway.http_body import BodyTooLarge, ClientGone, declared_length, read_body, replay_body
+from gateway.limits import json_depth
 
 SCHEMAS = Path(__file__).parent / "schemas"
+KEYABLE_DEPTH = 64
 
 
 @functools.cache
@@ -39,9 +42,11 @@ def public_answer_key(
     schema: str, params: GraphQLParams, sha256_hash: str | None = None
 ) -> str | None:
     """Where a public answer to these params is stored; None when there is nothing to key on."""
-    persisted = (params.extensions or {}).get("persistedQuery")
-    sha = sha256_hash or (persisted.get("sha256Hash") if isinstance(persisted, dict) else None)
-    if not isinstance(sha, str):
+    if json_depth(params.variables, cap=KEYABLE_DEPTH) > KEYABLE_DEPTH:
+        return None  # too deep to key (orjson stops at 1024); the endpoint refuses it
+    # apq's parser, the only one: a malformed hash keys nothing and the endpoint answers 400.
+    sha = sha256_hash or hash_or_none(params.extensions)
+    if sha is None:
         sha = query_hash(params.query) if params.query else None
     if sha is None:
         return None

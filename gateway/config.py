@@ -13,6 +13,8 @@ from gateway.identity_rules import (
     DEV_JWT_SECRET as DEV_JWT_SECRET,  # re-exported: devstack and tests import it from here
 )
 from gateway.identity_rules import dev_secret_allowed, prod_problem, secret_problem
+from gateway.limits import Limits, parse_limits
+from gateway.persisted import Manifest, load_manifest
 from gateway.ratelimit.bucket import Rate
 
 Stage = Literal["dev", "prod"]
@@ -50,6 +52,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ()  # GATEWAY_CORS_ORIGINS; empty: no CORS headers at all
     rate_limit: Rate | None = None  # GATEWAY_RATE_LIMIT; None: off (the default in dev)
     client_address_header: str | None = None  # GATEWAY_CLIENT_ADDRESS_HEADER (docs/security.md)
+    limits: Limits = field(default_factory=Limits)  # GATEWAY_MAX_QUERY_TOKENS, _COST_*, ...
+    apq_ttl_s: int = 24 * 3600  # GATEWAY_APQ_TTL_S: how long a registered query is kept
+    apq_max_bytes: int = 64 * 1024  # GATEWAY_APQ_MAX_BYTES: larger queries run, unregistered
+    trusted_documents: Manifest | None = None  # GATEWAY_TRUSTED_DOCUMENTS: only these run
 
     def __post_init__(self) -> None:
         # Also for Settings built in code: prod without issuer/audience, or the dev secret
@@ -114,6 +120,10 @@ class Settings:
             rate_limit=_parsed(env, "GATEWAY_RATE_LIMIT", Rate.parse, DEFAULT_RATE_LIMIT[stage]),
             client_address_header=(env.get("GATEWAY_CLIENT_ADDRESS_HEADER") or "").lower() or None,
             executor=_choice(env, "GATEWAY_EXECUTOR", EXECUTORS, "auto"),  # type: ignore[arg-type]
+            limits=_limits(env),
+            apq_ttl_s=_parsed(env, "GATEWAY_APQ_TTL_S", _whole_seconds, str(24 * 3600)),
+            apq_max_bytes=_bytes(env, "GATEWAY_APQ_MAX_BYTES", 64 * 1024),
+            trusted_documents=_parsed(env, "GATEWAY_TRUSTED_DOCUMENTS", load_manifest, ""),
         )
 
 
@@ -139,6 +149,19 @@ def _bytes(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name) or str(default)
     if not raw.isdigit() or int(raw) < 1:
         raise SettingsError(f"{name}={raw!r} must be a whole number of bytes, at least 1")
+    return int(raw)
+
+
+def _limits(env: Mapping[str, str]) -> Limits:
+    try:
+        return parse_limits(env)
+    except ValueError as error:  # its message names the variable
+        raise SettingsError(str(error)) from None
+
+
+def _whole_seconds(raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{raw!r} must be a whole number of seconds, at least 1")
     return int(raw)
 
 

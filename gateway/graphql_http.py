@@ -46,12 +46,14 @@ class RequestProblem(Exception):
         status: int = 400,
         headers: Mapping[str, str] | None = None,
         code: str = "BAD_REQUEST",
+        extensions: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
         self.headers = dict(headers or {})
+        self.extensions = dict(extensions or {})  # beside `code`: a limit's cost and maximum
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,7 @@ def params_from_post(body: bytes, content_type: str | None) -> GraphQLParams:
         raise RequestProblem(f"Content-Type must be {JSON}, got {media or 'none'}.", status=415)
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested past the stack
         raise RequestProblem("The request body is not valid JSON.") from None
     if not isinstance(payload, dict):
         raise RequestProblem("The request body must be a JSON object (batching is not supported).")
@@ -95,7 +97,7 @@ def _json_param(query_params: Mapping[str, str], name: str) -> Any:
         return None
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise RequestProblem(f"`{name}` is not valid JSON.") from None
 
 
@@ -201,4 +203,5 @@ def without_suggestions(message: str) -> str:
 
 
 def problem_body(problem: RequestProblem) -> dict[str, Any]:
-    return {"errors": [{"message": problem.message, "extensions": {"code": problem.code}}]}
+    extensions = {"code": problem.code, **problem.extensions}
+    return {"errors": [{"message": problem.message, "extensions": extensions}]}

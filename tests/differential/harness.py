@@ -2,7 +2,7 @@
 (strawberry answers everything), each with its own cache, both driven in process.
 
 `Pair.compare(case)` sends the same request to both and asserts the same status, headers
-(all but `x-gateway-executor`) and body bytes; it counts which executor answered.
+(all but `x-gateway-executor` and `x-request-id`) and body bytes; it counts which executor answered.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ from tests.differential.strategies import Case
 
 SECRET = "differential-secret-0123456789abcdef0123456789"
 EXECUTOR_HEADER = "x-gateway-executor"
+# Headers that differ between any two requests by design: which executor answered, and the
+# correlation id each request is given (gateway.observability).
+UNCOMPARED = frozenset({EXECUTOR_HEADER, "x-request-id"})
 LEGACY_URL = "http://legacy.test"
 COLD = CacheConfig.from_env({f"CACHE_TTL_{kind.upper()}": "0" for kind in DEFAULT_TTLS})
 WARM = CacheConfig.from_env({f"CACHE_TTL_{kind.upper()}": "3600" for kind in DEFAULT_TTLS})
@@ -41,6 +44,9 @@ def settings(routes_file: Path | None = None) -> Settings:
             "LEGACY_URL": LEGACY_URL,
             "GATEWAY_JWT_SECRET": SECRET,
             "ROUTES_FILE": str(routes_file or "/nonexistent/routes.yaml"),
+            # The generator's operations must run to be compared: big pages of duplicated
+            # fields can pass the mobile cost budget (refusals are tested in test_limits).
+            "GATEWAY_MAX_COST_MOBILE": "100000",
         }
     )
 
@@ -77,7 +83,7 @@ class Answer:
 
     @classmethod
     def of(cls, response: httpx.Response) -> Answer:
-        headers = {k: v for k, v in response.headers.items() if k != EXECUTOR_HEADER}
+        headers = {k: v for k, v in response.headers.items() if k not in UNCOMPARED}
         return cls(
             response.status_code, headers, response.content, response.headers.get(EXECUTOR_HEADER)
         )

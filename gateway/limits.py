@@ -1,0 +1,292 @@
+"""Limits before work: what a request may cost, decided before the gateway spends on it.
+
+Three pure checks, cheapest first (docs/security.md, "Limits before work"):
+  - tokens of the query text, counted by a C-speed regex that stops at the cap, so a 200 KB
+    document of 3,000 inline fragments is refused after reading its first few kilobytes and
+    before graphql-core's (pure Python) lexer and parser ever see it;
+  - nesting of the JSON variables, walked without recursion;
+  - the static cost of the operation, from the schema: each field 1, a field with a
+    `first`/`limit` argument multiplies its selection by that number, any other list field by
+    a declared bound; a fragment costs what it selects at each spread. Computed once per
+    document and operation name (bounded cache), as the plan and validation caches are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cachetools import LRUCache
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    parse,
+)
+
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+PAGE_ARGUMENTS = ("first", "limit")
+COST_CACHE_SIZE = 1024
+LONG_TOKEN = 64
+
+
+class LimitRefused(Exception):
+    """A request over a limit: answered 400 with `code` and `extensions` (the endpoint turns
+    it into a RequestProblem; this module stays free of the HTTP layer, which config imports)."""
+
+    def __init__(self, message: str, *, code: str, extensions: Mapping[str, int]) -> None:
+        super().__init__(message)
+        self.message, self.code, self.extensions = message, code, dict(extensions)
+
+
+# One GraphQL token (the spec's lexical grammar, minus ignored tokens: whitespace, commas and
+# comments are skipped by `finditer` or matched and not counted). Unknown characters match
+# nothing here and are left for the parser to report.
+_TOKEN = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'  # block string
+    r'|"(?:[^"\\\n]|\\.)*"'  # string
+    r"|#[^\n\r]*"  # comment (not counted)
+    r"|\.\.\.|[!$&()\[\]{}:=@|]"  # punctuators
+    r"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"  # numbers
+    r"|[_A-Za-z][_0-9A-Za-z]*"  # names
+)
+
+
+def count_tokens(text: str, *, cap: int) -> int:
+    """The tokens of `text`, counting no further than past `cap` (enough to say "too many").
+
+    A token longer than LONG_TOKEN characters counts once per LONG_TOKEN: graphql-core's lexer
+    works per character, so a 200 KB name is as much work as a document of 3,000 tokens."""
+    count = 0
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if not token.startswith("#"):
+            count += 1 + len(token) // LONG_TOKEN
+            if count > cap:
+                break
+    return count
+
+
+def json_depth(value: Any, *, cap: int) -> int:
+    """How deeply objects and arrays nest in `value` (a scalar is 0), at most `cap + 1`;
+    iterative, so no input can exhaust the interpreter's stack."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            depth += 1
+            if depth > cap:
+                return depth
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth) for child in children)
+    return deepest
+
+
+@dataclass(frozen=True, slots=True)
+class CostBounds:
+    """How a schema's lists are counted: `page` for a `first`/`limit` given by a variable,
+    `list` for a list field without one, `fields` for named exceptions ("TripPage.items": 1,
+    since the page's `first` already counted its items)."""
+
+    page: int
+    list: int
+    fields: Mapping[str, int] = field(default_factory=dict)
+
+
+BOUNDS: Mapping[str, CostBounds] = {
+    "web": CostBounds(page=100, list=20, fields={"TripPage.items": 1}),
+    "mobile": CostBounds(page=50, list=10, fields={"TripCardPage.items": 1}),
+}
+
+
+def operation_cost(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None, bounds: CostBounds
+) -> int | None:
+    """The static cost of the named (or only) operation; None when there is no such
+    operation (execution reports that). Unknown fields count 0: validation refuses them."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [o for o in operations if operation_name is None or _name(o) == operation_name]
+    if len(chosen) != 1:
+        return None
+    operation = chosen[0]
+    root = schema.get_root_type(operation.operation)
+    if root is None:
+        return None
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    return _Coster(schema, bounds, fragments, operation).cost(operation.selection_set, root)
+
+
+def _name(operation: OperationDefinitionNode) -> str | None:
+    return operation.name.value if operation.name else None
+
+
+class _Coster:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        bounds: CostBounds,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        operation: OperationDefinitionNode,
+    ) -> None:
+        self.schema, self.bounds, self.fragments = schema, bounds, fragments
+        self.defaults = {
+            v.variable.name.value: v.default_value for v in operation.variable_definitions or ()
+        }
+        self.memo: dict[str, int] = {}  # fragment → its cost, so counting stays linear
+        self.open: set[str] = set()  # fragments being counted: a cycle counts 0 (invalid anyway)
+
+    def cost(self, selections: SelectionSetNode | None, parent: Any) -> int:
+        if selections is None:
+            return 0
+        total = 0
+        for node in selections.selections:
+            if isinstance(node, FieldNode):
+                total += self._field(node, parent)
+            elif isinstance(node, InlineFragmentNode):
+                condition = node.type_condition
+                inner = self.schema.get_type(condition.name.value) if condition else parent
+                total += self.cost(node.selection_set, inner)
+            elif isinstance(node, FragmentSpreadNode):
+                total += self._spread(node.name.value)
+        return total
+
+    def _spread(self, name: str) -> int:
+        if name in self.memo:
+            return self.memo[name]
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self.open:
+            return 0
+        self.open.add(name)
+        cost = self.cost(
+            fragment.selection_set, self.schema.get_type(fragment.type_condition.name.value)
+        )
+        self.open.discard(name)
+        self.memo[name] = cost
+        return cost
+
+    def _field(self, node: FieldNode, parent: Any) -> int:
+        if not isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
+            return 0
+        definition = parent.fields.get(node.name.value)
+        if definition is None:
+            return 0
+        inner = self.cost(node.selection_set, get_named_type(definition.type))
+        return 1 + self._multiplier(node, parent.name, definition) * inner
+
+    def _multiplier(self, node: FieldNode, parent: str, definition: Any) -> int:
+        for name in PAGE_ARGUMENTS:
+            if name in definition.args:
+                return self._page(node, name, definition.args[name].default_value)
+        of_type = (
+            definition.type.of_type
+            if isinstance(definition.type, GraphQLNonNull)
+            else definition.type
+        )
+        if isinstance(of_type, GraphQLList):
+            return self.bounds.fields.get(f"{parent}.{node.name.value}", self.bounds.list)
+        return 1
+
+    def _page(self, node: FieldNode, name: str, schema_default: Any) -> int:
+        given = next((a.value for a in node.arguments or () if a.name.value == name), None)
+        if isinstance(given, VariableNode):  # its value is per request: count the bound,
+            given = self.defaults.get(given.name.value)  # or the variable's literal default
+            if given is None:
+                return self.bounds.page
+        if isinstance(given, IntValueNode):
+            return max(int(given.value), 0)
+        if given is None and isinstance(schema_default, int):
+            return schema_default
+        return self.bounds.page
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_query_tokens: int = 2000  # GATEWAY_MAX_QUERY_TOKENS
+    max_variable_depth: int = 16  # GATEWAY_MAX_VARIABLE_DEPTH
+    max_cost_web: int = 100_000  # GATEWAY_MAX_COST_WEB: trips(first: 100), full page: 82,101
+    max_cost_mobile: int = 2_000  # GATEWAY_MAX_COST_MOBILE: myTrips(first: 50) costs 301
+
+    def max_cost(self, schema: str) -> int:
+        return self.max_cost_mobile if schema == "mobile" else self.max_cost_web
+
+
+def parse_limits(env: Mapping[str, str]) -> Limits:
+    """From the environment; ValueError names the variable."""
+    defaults = Limits()
+    values: dict[str, int] = {}
+    for attribute, variable in (
+        ("max_query_tokens", "GATEWAY_MAX_QUERY_TOKENS"),
+        ("max_variable_depth", "GATEWAY_MAX_VARIABLE_DEPTH"),
+        ("max_cost_web", "GATEWAY_MAX_COST_WEB"),
+        ("max_cost_mobile", "GATEWAY_MAX_COST_MOBILE"),
+    ):
+        raw = env.get(variable) or str(getattr(defaults, attribute))
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValueError(f"{variable}={raw!r} must be a whole number, at least 1")
+        values[attribute] = int(raw)
+    return Limits(**values)
+
+
+class LimitGate:
+    """The checks for one schema, with the cost of each document remembered (bounded)."""
+
+    def __init__(self, name: str, schema: GraphQLSchema, limits: Limits) -> None:
+        self.schema, self.limits = schema, limits
+        self.bounds = BOUNDS.get(name, BOUNDS["web"])
+        self.max_cost = limits.max_cost(name)
+        self.costs: LRUCache[tuple[str, str | None], int | None] = LRUCache(COST_CACHE_SIZE)
+
+    def check_request(self, query: str | None, variables: Mapping[str, Any] | None) -> None:
+        """Before anything is parsed, looked up or registered."""
+        cap = self.limits.max_query_tokens
+        if query and count_tokens(query, cap=cap) > cap:
+            raise LimitRefused(
+                f"The query has more than {cap} tokens.",
+                code=QUERY_TOO_COMPLEX,
+                extensions={"maxTokens": cap},
+            )
+        depth = self.limits.max_variable_depth
+        if variables and json_depth(variables, cap=depth) > depth:
+            raise LimitRefused(
+                f"The variables nest deeper than {depth} levels.",
+                code=BAD_USER_INPUT,
+                extensions={"maxDepth": depth},
+            )
+
+    def check_cost(self, query: str, sha256_hash: str, operation_name: str | None) -> None:
+        key = (sha256_hash, operation_name)
+        if key not in self.costs:
+            self.costs[key] = self._cost(query, operation_name)
+        cost = self.costs[key]
+        if cost is not None and cost > self.max_cost:
+            raise LimitRefused(
+                f"The operation costs {cost}, more than the {self.max_cost} allowed.",
+                code=QUERY_TOO_COMPLEX,
+                extensions={"cost": cost, "maxCost": self.max_cost},
+            )
+
+    def _cost(self, query: str, operation_name: str | None) -> int | None:
+        try:
+            document = parse(query, no_location=True)
+        except GraphQLError:
+            return None  # execution answers the syntax error as it always has
+        return operation_cost(self.schema, document, operation_name, self.bounds)
