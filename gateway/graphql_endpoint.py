@@ -14,6 +14,8 @@ from strawberry.types.graphql import OperationType
 from gateway import apq
 from gateway.answers import answer_response, dump, public_answer_key
 from gateway.cache.policy import PRIVATE
+from gateway.cache.privacy import Privacy
+from gateway.config import Settings
 from gateway.context import RequestContext
 from gateway.execution.planner import Planner
 from gateway.graphql_http import (
@@ -31,6 +33,9 @@ from gateway.graphql_http import (
     status_for,
 )
 from gateway.ide import IdePage
+from gateway.limits import LimitGate, LimitRefused
+from gateway.persisted import document_problem
+from gateway.resolvers.catalog import CATALOGS
 from gateway.runtime import IncomingRequest, Runtime
 
 QUERIES_ONLY = frozenset({OperationType.QUERY})
@@ -51,7 +56,10 @@ class GraphQLEndpoint:
         self.name = name
         self.schema = schema
         self.planner = planner  # None: strawberry answers everything
+        # Cache privacy: which root fields are declared public (gateway.cache.privacy).
+        self.privacy = Privacy.of(schema._schema, CATALOGS.get(name, {}))
         self.ide = IdePage(f"/graphql/{name}", runtime.settings) if ide else None  # dev only
+        self.limits, self.apq_rules = _limits_and_rules(name, schema, runtime.settings)
 
     async def handle(self, request: Request) -> Response:
         if self.ide and _wants_html(request):
@@ -59,14 +67,22 @@ class GraphQLEndpoint:
         try:
             media_type = negotiate(request.headers.get("accept"))
             params = await _read_params(request)
+            self.limits.check_request(params.query, params.variables)  # limits before work
             try:
-                resolved = await apq.resolve(params, self.runtime.cache)
+                resolved = await apq.resolve(params, self.runtime.cache, self.apq_rules)
             except apq.PersistedQueryNotFound:
                 status = 404 if media_type == GRAPHQL_RESPONSE else 200
                 return _plain(dump(apq.not_found_body()), status, media_type)
             if resolved is None:
                 raise RequestProblem("A GraphQL request needs a `query`.")
+            self.limits.check_request(resolved.query, None)  # a registered one, same limit
+            self.limits.check_cost(resolved.query, resolved.sha256_hash, params.operation_name)
             return await self._execute(request, params, resolved, media_type)
+        except LimitRefused as refused:
+            body = problem_body(
+                RequestProblem(refused.message, code=refused.code, extensions=refused.extensions)
+            )
+            return _plain(dump(body), 400, JSON)
         except RequestProblem as problem:
             return _plain(dump(problem_body(problem)), problem.status, JSON, problem.headers)
 
@@ -94,7 +110,10 @@ class GraphQLEndpoint:
         if context.notes:
             body["extensions"] = context.notes
         content = dump(body)
-        policy = trace.policy(self.runtime.cache_config.answer_policy(), has_errors=bool(errors))
+        kinds = self.privacy.public_kinds(resolved.query, params.operation_name)
+        ttls = None if kinds is None else [self.runtime.cache_config.ttl(k) for k in kinds]
+        answer_policy = self.runtime.cache_config.answer_policy()
+        policy = trace.policy(answer_policy, has_errors=bool(errors), declared_ttls=ttls)
         if policy.public:
             await self._store(params, resolved, content, policy.max_age)
         response = answer_response(
@@ -151,6 +170,21 @@ class GraphQLEndpoint:
         if key is not None:
             stale_s = self.runtime.cache_config.stale_s
             await self.runtime.cache.set_many({key: content}, ttl_s=ttl_s, stale_s=stale_s)
+
+
+def _limits_and_rules(
+    name: str, schema: strawberry.Schema, settings: Settings
+) -> tuple[LimitGate, apq.Rules]:
+    """The limit checks and APQ rules of one schema (docs/security.md)."""
+    graphql_schema = schema._schema
+    manifest = settings.trusted_documents
+    rules = apq.Rules(
+        is_valid=lambda text: document_problem(text, graphql_schema) is None,
+        ttl_s=settings.apq_ttl_s,
+        max_bytes=settings.apq_max_bytes,
+        trusted=manifest.bodies() if manifest else None,
+    )
+    return LimitGate(name, graphql_schema, settings.limits), rules
 
 
 def incoming(request: Request) -> IncomingRequest:

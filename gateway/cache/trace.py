@@ -7,6 +7,7 @@ trace.record("stale")                     → x_cache() == "STALE"
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gateway.cache.policy import PRIVATE, CachePolicy, response_policy
@@ -16,7 +17,7 @@ _RANK = {"L1": 0, "L2": 1, "load": 2, "stale": 3}
 
 @dataclass(slots=True)
 class CacheTrace:
-    private: bool = False  # touched anything that belongs to a traveler
+    private: bool = False  # a veto: touched anything that belongs to a traveler
     mutation: bool = False
     sources: set[str] = field(default_factory=set)  # "L1" | "L2" | "load" | "stale"
     public_ttls: list[int] = field(default_factory=list)  # TTLs of the public data touched
@@ -37,12 +38,25 @@ class CacheTrace:
         return {"L1": "HIT-L1", "L2": "HIT-L2", "load": "MISS", "stale": "STALE"}[worst]
 
     def policy(
-        self, public: CachePolicy, *, has_errors: bool, persisted_query_miss: bool = False
+        self,
+        public: CachePolicy,
+        *,
+        has_errors: bool,
+        declared_ttls: Sequence[int] | None,
+        persisted_query_miss: bool = False,
     ) -> CachePolicy:
-        """`public` capped by the shortest TTL touched, unless anything makes it private."""
-        if self.private or not public.public or "stale" in self.sources:
+        """`public` capped by the shortest TTL touched, when the answer is proven public.
+
+        `declared_ttls` are the TTLs of the public root fields the operation selects
+        (gateway.cache.privacy); None means something it selects is not declared public, and
+        that alone makes the answer private (fail-closed). A data access that marked the
+        trace private, stale data, a mutation or an error are each a veto too.
+        """
+        if declared_ttls is None or self.private or not public.public:
             return PRIVATE
-        ttl = min([public.max_age, *self.public_ttls])
+        if "stale" in self.sources:
+            return PRIVATE
+        ttl = min([public.max_age, *declared_ttls, *self.public_ttls])
         if ttl <= 0:
             return PRIVATE
         capped = CachePolicy(

@@ -22,4 +22,6 @@ def limit_in_range(viewer: Viewer, roots: Sequence[Any], args: Args) -> None:
     access.check_limit(args["limit"])
 
 
-ROOTS: dict[str, Load] = {"top_destinations": Load(top_destinations, check=limit_in_range)}
+ROOTS: dict[str, Load] = {
+    "top_destinations": Load(top_destinations, check=limit_in_range, public="destinations")
+}
