@@ -20,6 +20,7 @@ from gateway.cache.setup import CacheConfig
 from gateway.collector import settle_after_startup
 from gateway.config import Executor, Settings
 from gateway.cors import CorsMiddleware
+from gateway.dashboard import DATA_PATH, PAGE_PATH, Dashboard
 from gateway.deadline import DeadlineMiddleware
 from gateway.execution.planner import Planner
 from gateway.graphql_endpoint import GraphQLEndpoint
@@ -32,6 +33,8 @@ from gateway.passthrough import PassthroughMiddleware
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.ratelimit.middleware import RateLimitMiddleware
 from gateway.resolvers.catalog import CATALOGS
+from gateway.routing.ramp_driver import RampDriver, RampMiddleware
+from gateway.routing.ramp_state import ramp_store
 from gateway.routing.table import RouteTable
 from gateway.runtime import Runtime
 from gateway.schemas.common import validation_rules
@@ -71,6 +74,7 @@ def create_app(
     runtime = Runtime(settings, transport=transport, cache_config=cache_config)
     chosen = executor or settings.executor
     limiter = RateLimiter.from_settings(settings)  # None: GATEWAY_RATE_LIMIT is off
+    ramp = RampDriver(runtime.routes, runtime.stats, ramp_store(settings))  # canary.auto
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -113,11 +117,15 @@ def create_app(
                 "executors": dict(runtime.executors),
                 "breakers": runtime.client.breakers.snapshot(),
                 "rate_limit": limiter.stats() if limiter else None,
+                "canaries": ramp.view(),
             }
         )
 
     app.add_route("/healthz", health, methods=["GET"])
     app.add_route("/_gateway/routes", route_stats, methods=["GET"])
+    dashboard = Dashboard(runtime)  # the migration dashboard (gateway/dashboard.py)
+    app.add_route(PAGE_PATH, dashboard.page, methods=["GET"])
+    app.add_route(DATA_PATH, dashboard.data, methods=["GET"])
     if settings.dev:  # GraphiQL's files, from node_modules/ (gateway/ide.py)
         app.add_route(ASSET_PREFIX + "{name}", serve_asset, methods=["GET"])
     app.add_middleware(
@@ -150,4 +158,5 @@ def create_app(
     # Outermost (docs/operations.md): every answer gets a request id and one log line.
     app.add_route("/metrics", metrics_endpoint, methods=["GET"])
     app.add_middleware(ObservabilityMiddleware, verifier=runtime.verifier)
+    app.add_middleware(RampMiddleware, driver=ramp)  # starts the canary ramp on a first request
     return app

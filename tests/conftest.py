@@ -12,6 +12,7 @@ import pytest
 
 from gateway.auth import issue_dev_token
 from gateway.cache.setup import DEFAULT_TTLS
+from tests.support.chromium import DevTools, open_browser
 from tests.support.processes import GATEWAY_FACTORY, Service, start_uvicorn, write_routes
 
 SECRET = "e2e-secret-0123456789abcdef0123456789abcdef"
@@ -104,3 +105,9 @@ def e2e(stack: Stack) -> Stack:
     """The stack with the stub's counters and faults reset before the test."""
     stack.reset()
     return stack
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[DevTools]:
+    """Headless Chromium, offline but for loopback (tests/support/chromium.py)."""
+    yield from open_browser(tmp_path)

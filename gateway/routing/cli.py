@@ -31,6 +31,7 @@ from gateway.routing.status import (
     GatewayView,
     StatusError,
     fetch_gateway,
+    render_canaries,
     render_live,
     render_status,
 )
@@ -195,6 +196,9 @@ def _status(args: argparse.Namespace) -> int:
         return EXIT_OK
     views = [fetch_gateway(url) for url in args.gateway]
     code = _ledger(args, views[0])
+    for url, view in zip(args.gateway, views, strict=True):  # self-ramping canaries
+        if view.canaries:
+            print(render_canaries(url, view.canaries))
     # Which route-store version each gateway serves: shown when there is a store or a fleet.
     if len(views) > 1 or any("store" in view.health for view in views):
         for url, view in zip(args.gateway, views, strict=True):

@@ -2,6 +2,9 @@
 
 canary: {target: flights, percent: 25, sticky: traveler}
     moves a share of the route's requests to another backend
+canary: {..., auto: {step: 10, every: 60s, max_error_rate: 0.01, max_p99_ratio: 1.5,
+                     min_shadow_match: 0.99, min_requests: 20}}
+    lets the gateways ramp that share themselves (ramp.py decides, ramp_state.py shares)
 shadow: {target: flights, percent: 100, ignore: ["$.updated_at"]}
     copies a share of its GET requests to another backend and compares the answers
 """
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from gateway.routing.document import Reader
+from gateway.routing.document import INVALID, Reader, describe
 from gateway.routing.shadow import parse_json_path
 
 STICKY_KINDS = ("traveler", "header:<name>", "cookie:<name>", "random")
@@ -21,12 +24,26 @@ _PERCENT_FIX = "use a whole number from 0 to 100"
 
 
 @dataclass(frozen=True)
+class Auto:
+    """The gates of a self-ramping canary. `min_shadow_match` None: no shadow gate."""
+
+    step: int = 10
+    every_s: float = 60.0
+    max_error_rate: float = 0.01
+    max_p99_ratio: float = 1.5
+    min_shadow_match: float | None = None
+    min_requests: int = 20  # canary requests in a window before it may move up
+
+
+@dataclass(frozen=True)
 class Canary:
-    """`sticky` is "traveler", "random", "header:<lower-case name>" or "cookie:<name>"."""
+    """`sticky` is "traveler", "random", "header:<lower-case name>" or "cookie:<name>".
+    With `auto`, `percent` is where the ramp starts; the live share is in ramp_state."""
 
     target: str
     percent: int
     sticky: str = "traveler"
+    auto: Auto | None = None
 
 
 @dataclass(frozen=True)
@@ -56,15 +73,108 @@ def read_canary(
     route_target: str | None,
     backends: Collection[str],
 ) -> Canary | None:
-    fields = reader.fields(node, entry, what="canary", allowed=("target", "percent", "sticky"))
+    allowed = ("target", "percent", "sticky", "auto")
+    fields = reader.fields(node, entry, what="canary", allowed=allowed)
     if fields is None:
         return None
     target = _other_target(reader, fields, node, entry, "canary", route_target, backends)
     percent = _percent(reader, fields, node, entry, "canary", required=True)
     sticky = _sticky(reader, fields["sticky"], entry) if "sticky" in fields else "traveler"
-    if target is None or percent is None or sticky is None:
+    auto = _auto(reader, fields["auto"], entry) if "auto" in fields else None
+    if target is None or percent is None or sticky is None or auto is INVALID_AUTO:
         return None
-    return Canary(target=target, percent=percent, sticky=sticky)
+    return Canary(target=target, percent=percent, sticky=sticky, auto=auto)
+
+
+INVALID_AUTO = Auto(step=0)  # a marker: the auto mapping had problems (already reported)
+_AUTO_KEYS = (
+    "step",
+    "every",
+    "max_error_rate",
+    "max_p99_ratio",
+    "min_shadow_match",
+    "min_requests",
+)
+_EVERY = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m)")
+_EVERY_FIX = "write a duration like 60s, 2m or 500ms (at least 100ms, at most 24h)"
+
+
+def _auto(reader: Reader, node: yaml.Node, entry: str) -> Auto:
+    """canary.auto, or INVALID_AUTO after reporting each bad key with its line."""
+    fields = reader.fields(node, entry, what="canary.auto", allowed=_AUTO_KEYS)
+    if fields is None:
+        return INVALID_AUTO
+    before, default = len(reader.problems), Auto()
+    step = default.step
+    if "step" in fields:
+        read = reader.whole_number(
+            fields["step"],
+            entry,
+            "canary.auto.step",
+            low=1,
+            high=100,
+            fix="use a whole number of percent from 1 to 100",
+        )
+        step = read if read is not None else step
+    minimum = default.min_requests
+    if "min_requests" in fields:
+        read = reader.whole_number(
+            fields["min_requests"],
+            entry,
+            "canary.auto.min_requests",
+            low=1,
+            high=1_000_000,
+            fix="use a whole number from 1",
+        )
+        minimum = read if read is not None else minimum
+    every = _every(reader, fields["every"], entry) if "every" in fields else default.every_s
+    rates = {
+        key: _fraction(reader, fields[key], entry, key, high=1.0 if key != "max_p99_ratio" else 1e6)
+        for key in ("max_error_rate", "max_p99_ratio", "min_shadow_match")
+        if key in fields
+    }
+    if len(reader.problems) > before:
+        return INVALID_AUTO
+    return Auto(
+        step=step,
+        every_s=every or default.every_s,
+        max_error_rate=rates.get("max_error_rate", default.max_error_rate) or 0.0,
+        max_p99_ratio=rates.get("max_p99_ratio") or default.max_p99_ratio,
+        min_shadow_match=rates.get("min_shadow_match"),
+        min_requests=minimum,
+    )
+
+
+def _every(reader: Reader, node: yaml.Node, entry: str) -> float | None:
+    value = reader.value(node, entry, "canary.auto.every")
+    match = _EVERY.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        if value is not INVALID:
+            problem = f"canary.auto.every {describe(value)} is not a duration"
+            reader.report(node, entry, problem, _EVERY_FIX)
+        return None
+    seconds = float(match[1]) * {"ms": 0.001, "s": 1.0, "m": 60.0}[match[2]]
+    if not 0.1 <= seconds <= 86_400:
+        reader.report(node, entry, f"canary.auto.every {value} is out of range", _EVERY_FIX)
+        return None
+    return seconds
+
+
+def _fraction(
+    reader: Reader, node: yaml.Node, entry: str, key: str, *, high: float
+) -> float | None:
+    """A number from 0 to `high` (rates: 0.01 is 1%; the p99 ratio: 1.5 is 50% slower)."""
+    value = reader.value(node, entry, f"canary.auto.{key}")
+    fix = "use a fraction from 0 to 1, like 0.01 for 1%" if high == 1.0 else "use a ratio like 1.5"
+    if value is INVALID:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        reader.report(node, entry, f"canary.auto.{key} {describe(value)} is not a number", fix)
+        return None
+    if not 0 <= value <= high or (key == "max_p99_ratio" and value < 1):
+        reader.report(node, entry, f"canary.auto.{key} {value} is out of range", fix)
+        return None
+    return float(value)
 
 
 def read_shadow(

@@ -28,6 +28,13 @@ OVERRIDE_HEADER = "x-route-target"
 OVERRIDE_ROLE = "agent"
 DEFAULT_KEY = "default"
 
+# The live percent of each self-ramping canary (`canary.auto`), by (table version, route
+# key). Written by the ramp driver (ramp_driver.py) after it reads the shared state, at most
+# once a second; read here per request as one dict lookup, never the store itself. Until the
+# driver has read a state the canary gets 0%: a canary rolled back elsewhere must not come
+# back for a moment in a fresh process.
+LIVE_PERCENTS: dict[tuple[str, str], int] = {}
+
 
 @dataclass(frozen=True)
 class RouteRequest:
@@ -71,7 +78,7 @@ def decide(table: RouteTable, request: RouteRequest, *, roll: Callable[[], float
         where = f"no route matches {request.method.upper()} {request.path}"
         reason = f"{where}: default → {table.default}{note}"
         return RouteDecision(table.backends[table.default], None, key, reason)
-    primary, why = _primary(route, request, roll)
+    primary, why = _primary(route, request, roll, version=table.version)
     shadow, shadow_why = _shadow(table, route, request, primary=primary, roll=roll)
     reason = f"route {route.label}{why}{shadow_why}{note}"
     ignore = route.shadow.ignore if shadow is not None and route.shadow is not None else ()
@@ -91,19 +98,24 @@ def _override(table: RouteTable, request: RouteRequest) -> tuple[Backend | None,
     return table.backends[name], f"X-Route-Target from an agent → {name}"
 
 
-def _primary(route: Route, request: RouteRequest, roll: Callable[[], float]) -> tuple[str, str]:
+def _primary(
+    route: Route, request: RouteRequest, roll: Callable[[], float], *, version: str
+) -> tuple[str, str]:
     """The backend name for the route's answer, and why."""
     canary = route.canary
     if canary is None:
         return route.target, f" → {route.target}"
     bucket, source = _canary_bucket(canary, request, roll)
-    moved = bucket < canary.percent
     percent = canary.percent
+    if canary.auto is not None:
+        percent = LIVE_PERCENTS.get((version, route.key), 0)
+    moved = bucket < percent
     compared = (
         f"{source} {bucket} < {percent}" if moved else f"{source} {bucket} ≥ {percent}, stays"
     )
     name = canary.target if moved else route.target
-    return name, f": canary {percent}% ({compared}) → {name}"
+    ramping = ", ramping" if canary.auto is not None else ""
+    return name, f": canary {percent}%{ramping} ({compared}) → {name}"
 
 
 def _canary_bucket(

@@ -36,6 +36,7 @@ class GatewayView:
     health: dict[str, Any]
     stats: dict[str, Any]
     table: RouteTable | None = None
+    canaries: dict[str, Any] | None = None  # self-ramping canaries (ramp_driver.view())
 
 
 def fetch_gateway(url: str, *, timeout_s: float = 5.0) -> GatewayView:
@@ -54,7 +55,31 @@ def fetch_gateway(url: str, *, timeout_s: float = 5.0) -> GatewayView:
         isinstance(body.get(k), dict) for k in ("health", "stats")
     ):
         raise StatusError(f'{address} did not answer {{"health": {{...}}, "stats": {{...}}}}')
-    return GatewayView(body["health"], body["stats"], _served_table(body.get("table"), address))
+    table = _served_table(body.get("table"), address)
+    canaries = body.get("canaries") if isinstance(body.get("canaries"), dict) else None
+    return GatewayView(body["health"], body["stats"], table, canaries)
+
+
+def render_canaries(url: str, canaries: Mapping[str, Any]) -> str:
+    """Each self-ramping canary as one gateway sees it, with the decisions so far:
+
+    GET /api/flights/**: canary → flights at 0%, ROLLED BACK (error rate 100.0% ...) [redis]
+      2026-11-30T05:40:01+00:00 gw-1:812 raise 25% → 50%: gates hold: 0/12 canary errors
+      2026-11-30T05:40:04+00:00 gw-2:813 rollback 75% → 0%: error rate 100.0% (9/9) > ...
+    """
+    lines = []
+    for key, ramp in sorted(canaries.items()):
+        if not isinstance(ramp, Mapping):
+            continue
+        percent = ramp.get("percent")
+        shown = "?" if percent is None else f"{percent}%"
+        state = f"ROLLED BACK ({ramp.get('reason')})" if ramp.get("rolled_back") else "ramping"
+        where = f"[{ramp.get('store')}, table {ramp.get('table_version')}]"
+        lines.append(f"{url} {key}: canary → {ramp.get('target')} at {shown}, {state} {where}")
+        if ramp.get("last_decision") and not ramp.get("rolled_back"):
+            lines.append(f"  now: {ramp['last_decision']}")
+        lines.extend(f"  {line}" for line in ramp.get("history") or ())
+    return "\n".join(lines)
 
 
 def _served_table(served: Any, address: str) -> RouteTable | None:
