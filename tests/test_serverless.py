@@ -238,7 +238,15 @@ def test_npm_tooling_is_pinned_exactly_and_locked() -> None:
     lock = json.loads((ROOT / "package-lock.json").read_text())
     pins = manifest["devDependencies"]
 
-    assert set(pins) == {"serverless", "serverless-offline", "serverless-python-requirements"}
+    # GraphiQL's browser build (gateway/ide.py serves it in dev) and the serverless tooling.
+    assert set(pins) == {
+        "serverless",
+        "serverless-offline",
+        "serverless-python-requirements",
+        "graphiql",
+        "react",
+        "react-dom",
+    }
     # osls, v3's maintained fork (it knows python3.12), under v3's name: the plugins' peer
     # dependency on serverless ^3 resolves to it, and `npx serverless` runs it.
     fork, _, fork_version = pins["serverless"].removeprefix("npm:").partition("@")

@@ -90,11 +90,8 @@ def test_what_this_suite_found(
         runner.run(_faulted(cold, case, fault))
 
 
-UNKNOWN_OPERATION = pytest.param(
-    regressions.UNKNOWN_OPERATION_NAME,
-    marks=pytest.mark.xfail(reason="an unknown operationName answers 500", strict=True),
-    id="unknown-operation-name",
-)
+# Once a 500 (CannotGetOperationTypeError escaped); now 400 OPERATION_RESOLUTION_FAILURE.
+UNKNOWN_OPERATION = pytest.param(regressions.UNKNOWN_OPERATION_NAME, id="unknown-operation-name")
 
 
 @pytest.mark.parametrize("case", [*regressions.REQUESTS, UNKNOWN_OPERATION])
