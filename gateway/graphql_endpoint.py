@@ -34,6 +34,7 @@ from gateway.graphql_http import (
 )
 from gateway.ide import IdePage
 from gateway.limits import LimitGate, LimitRefused
+from gateway.observability.tracing import execution_span
 from gateway.persisted import document_problem
 from gateway.resolvers.catalog import CATALOGS
 from gateway.runtime import IncomingRequest, Runtime
@@ -134,9 +135,10 @@ class GraphQLEndpoint:
     ) -> dict[str, Any] | None:
         if self.planner is None:
             return None
-        return await self.planner.execute(
-            resolved.query, params.variables, params.operation_name, context.viewer
-        )
+        with execution_span("plan"):
+            return await self.planner.execute(
+                resolved.query, params.variables, params.operation_name, context.viewer
+            )
 
     async def _reference(
         self,
@@ -148,13 +150,14 @@ class GraphQLEndpoint:
         """Strawberry's executor: every error path, null bubbling and partial answer."""
         allowed = QUERIES_ONLY if request.method == "GET" else QUERIES_AND_MUTATIONS
         try:
-            result = await self.schema.execute(
-                resolved.query,
-                variable_values=params.variables,
-                context_value=context,
-                operation_name=params.operation_name,
-                allowed_operation_types=allowed,
-            )
+            with execution_span("reference"):
+                result = await self.schema.execute(
+                    resolved.query,
+                    variable_values=params.variables,
+                    context_value=context,
+                    operation_name=params.operation_name,
+                    allowed_operation_types=allowed,
+                )
         except InvalidOperationTypeError:
             raise RequestProblem(
                 "Mutations are only allowed over POST.", status=405, headers={"Allow": "POST"}

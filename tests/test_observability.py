@@ -28,6 +28,7 @@ from gateway.observability.middleware import ObservabilityMiddleware
 from gateway.observability.request_id import TraceParent, correlation_id, parse_traceparent
 from gateway.observability.sinks import emf_lines, prometheus_text
 from tests.conftest import SECRET, dev_token
+from tests.support import inprocess
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT = f"00-{TRACE}-00f067aa0ba902b7-01"
@@ -340,3 +341,28 @@ async def test_spans_nest_request_then_fetch_with_an_sdk(spans: InMemorySpanExpo
     sent_parent = parse_traceparent(sent[0].headers["traceparent"])
     assert sent_parent == TraceParent(int(TRACE, 16), fetch.context.span_id, 1)
     assert fetch.attributes is not None and fetch.attributes["http.response.status_code"] == "200"
+
+
+async def test_a_graphql_request_spans_request_then_plan_then_each_fetch(
+    spans: InMemorySpanExporter,
+) -> None:
+    """request → plan (or reference, when strawberry answers) → each backend fetch."""
+    gw = inprocess.gateway()
+    planned = await gw.gql("web", "{ me { id name } }", token=inprocess.token("t-1"))
+    assert planned.headers["x-gateway-executor"] == "planned"
+    mutation = 'mutation { cancelTrip(id: "trip-nope") { id } }'
+    answered = await gw.gql("web", mutation, token=inprocess.token("qa-1", "agent"))
+    assert answered.headers["x-gateway-executor"] == "reference"
+    by_id = {span.context.span_id: span for span in spans.get_finished_spans() if span.context}
+
+    def children(parent: Any) -> list[Any]:
+        return [
+            s for s in by_id.values() if s.parent and s.parent.span_id == parent.context.span_id
+        ]
+
+    for executor in ("plan", "reference"):
+        # A mutation is offered to the planner too, which declines at once: no fetches.
+        (execution,) = [s for s in by_id.values() if s.name == executor and children(s)]
+        assert all(s.name.endswith("legacy") for s in children(execution))
+        assert execution.parent is not None
+        assert by_id[execution.parent.span_id].name == "POST /graphql/web"

@@ -94,6 +94,16 @@ def request_span(name: str, parent: TraceParent | None) -> Iterator[Span]:
 
 
 @contextlib.contextmanager
+def execution_span(executor: str) -> Iterator[Span]:
+    """A GraphQL operation's execution under the request: "plan" (the planner's cached
+    plan) or "reference" (strawberry); the backend fetches it makes nest under it."""
+    with _tracer().start_as_current_span(
+        executor, attributes={"gateway.executor": executor}
+    ) as span:
+        yield span
+
+
+@contextlib.contextmanager
 def fetch_span(backend: str, method: str) -> Iterator[Span]:
     with _tracer().start_as_current_span(
         f"{method} {backend}", kind=SpanKind.CLIENT, attributes={"gateway.backend": backend}
