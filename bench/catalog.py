@@ -35,6 +35,7 @@ from bench.fixtures import (
     web_trips_answer,
     web_trips_request,
 )
+from bench.hostile import HostileBodyScenario
 from bench.l2 import AnswerL2Scenario
 from bench.load import LoadScenario
 from bench.micro import PlannerMicroScenario, RouteSelectScenario
@@ -302,6 +303,7 @@ SCENARIOS: Sequence[Scenario] = (
     ),
     RouteSelectScenario(),
     PlannerMicroScenario(),
+    HostileBodyScenario(),
     ImportRatioScenario(),
     LambdaFirstInvocationScenario(),
 )
