@@ -11,9 +11,10 @@ and only when it is a GraphQL name (letters, digits, underscore).
 
 from __future__ import annotations
 
+import functools
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -42,11 +43,20 @@ class RequestLine:
     trace_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        fields = {k: v for k, v in asdict(self).items() if v is not None}
-        return {"level": "INFO", "message": "request", "timestamp": _now(), **fields}
+        # Field by field, not dataclasses.asdict: that deep-copies every value, and this
+        # runs once per request (it was a sixth of a cached answer's time).
+        line: dict[str, Any] = {"level": "INFO", "message": "request", "timestamp": _now()}
+        for name in _FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                line[name] = value
+        return line
 
     def json(self) -> str:
         return orjson.dumps(self.as_dict()).decode()
+
+
+_FIELDS = tuple(field.name for field in fields(RequestLine))
 
 
 def _now() -> str:
@@ -56,6 +66,8 @@ def _now() -> str:
     return f"{stamp}.{int(seconds % 1 * 1000):03d}Z"
 
 
+# Remembered: clients send the same few requests over and over, and this runs per request.
+@functools.lru_cache(maxsize=1024)
 def operation_name(*, body: bytes = b"", query_string: bytes = b"") -> str | None:
     """A GraphQL request's operation name, from a POST body or a GET query string.
 

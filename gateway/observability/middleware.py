@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from gateway.asgi import ASGIApp, Message, Receive, Scope, Send
 from gateway.auth import TokenVerifier, identify
@@ -97,13 +97,19 @@ class ObservabilityMiddleware:
             elapsed = time.perf_counter() - started
             if scope["path"] not in QUIET_PATHS:
                 caller = (await identify(headers.get("authorization"), self.verifier)).role
-                line = self._line(scope, seen, notes, elapsed, caller or "anonymous")
-                line = replace(line, trace_id=f"{trace_id:032x}") if trace_id else line
+                trace = f"{trace_id:032x}" if trace_id else None
+                line = self._line(scope, seen, notes, elapsed, caller or "anonymous", trace)
                 self.write(line.json())
                 self._count(line, seen, elapsed)
 
     def _line(
-        self, scope: Scope, seen: _Seen, notes: RequestNotes, elapsed: float, caller: str
+        self,
+        scope: Scope,
+        seen: _Seen,
+        notes: RequestNotes,
+        elapsed: float,
+        caller: str,
+        trace_id: str | None,
     ) -> RequestLine:
         path: str = scope["path"]
         common = {
@@ -115,6 +121,7 @@ class ObservabilityMiddleware:
             "cache": _header(seen, b"x-cache"),
             "executor": _header(seen, b"x-gateway-executor"),
             "backend_calls": notes.backend_calls,
+            "trace_id": trace_id,
         }
         if path.startswith("/graphql/"):
             query = scope["query_string"] if scope["method"] == "GET" else b""
