@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import asdict
-from typing import Any, Protocol
-
-import redis.asyncio as aioredis
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway.config import Settings
 from gateway.routing.ramp import RampState
+
+if TYPE_CHECKING:  # redis-py costs ~60 ms of a Lambda cold start: only when REDIS_URL is set
+    import redis.asyncio as aioredis
 
 KEY_PREFIX = "gateway:ramp:"
 TTL_S = 30 * 86_400  # old table versions' states fade away on their own
@@ -90,6 +91,8 @@ class RedisRampStore:
     where = "redis"
 
     def __init__(self, url: str, *, cluster: bool = False, timeout_s: float = 0.5) -> None:
+        import redis.asyncio as aioredis
+
         # One key per script call: the script runs on that key's node in a cluster too.
         self._client: aioredis.Redis | aioredis.RedisCluster = (
             aioredis.RedisCluster.from_url(
