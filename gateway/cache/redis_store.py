@@ -268,7 +268,7 @@ class RedisStore:
         except REDIS_ERRORS as exc:
             self._breaker.record_failure()
             self._ready = False  # the next try may have to rediscover (a restarted cluster)
-            logger.warning("Redis unavailable (%r); treating as a cache miss", exc)
+            logger.warning("Redis unavailable (%r); carrying on without it", exc)
             return default
         self._breaker.record_success()
         self._ready = True

@@ -13,24 +13,15 @@ running loop and rebuilt when the loop changes, as in `gateway.cache.redis_store
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import logging
-import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 
-from gateway.cache.breaker import BreakerState, CircuitBreaker
-from gateway.cache.redis_store import REDIS_ERRORS, redis_client
+from gateway.cache.redis_store import Client, RedisStore
 from gateway.ratelimit.bucket import Decision, Rate, retry_after_s
 
-logger = logging.getLogger(__name__)
-Client = Redis | RedisCluster
 PREFIX = "bff:v1:rl:"
 
 TAKE = """
@@ -69,74 +60,25 @@ def bucket_key(caller: str) -> str:
     return f"{PREFIX}{{{quote(caller, safe=':')}}}"
 
 
-class RedisBuckets:
-    def __init__(
-        self,
-        url: str,
-        *,
-        cluster: bool = False,
-        timeout_s: float = 0.05,
-        init_timeout_s: float = 0.5,
-        breaker_failures: int = 3,
-        breaker_open_s: float = 5.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._url = url
-        self._cluster = cluster
-        self._timeout_s = timeout_s
-        self._init_timeout_s = max(init_timeout_s, 2 * timeout_s)
-        self._breaker = CircuitBreaker(
-            failures=breaker_failures, open_s=breaker_open_s, clock=clock
-        )
-        self._client: Client | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready = False
-
-    @property
-    def state(self) -> BreakerState:
-        return self._breaker.state
+class RedisBuckets(RedisStore):
+    """The cache's Redis seam (lazy client per loop, short timeouts, breaker, errors
+    translated once), with one more command: take a token from a caller's bucket."""
 
     async def take(
         self, caller: str, rate: Rate, *, now_ms: float | None = None
     ) -> Decision | None:
         """The decision, or None when Redis can't say (down, slow, breaker open)."""
-        if not self._breaker.allow():
-            return None
-        client = self._client_for_loop()
         args: list[Any] = [rate.requests, rate.per_token_s * 1000, "" if now_ms is None else now_ms]
         key = bucket_key(caller)
-        try:
-            async with asyncio.timeout(
-                self._timeout_s * 2 if self._ready else self._init_timeout_s
-            ):
-                try:
-                    reply = await client.evalsha(TAKE_SHA, 1, key, *args)
-                except NoScriptError:  # a fresh or flushed server: EVAL loads it once
-                    reply = await client.eval(TAKE, 1, key, *args)
-        except REDIS_ERRORS as exc:
-            self._breaker.record_failure()
-            self._ready = False
-            logger.warning("Redis unavailable for rate limits (%r); limiting in process", exc)
+
+        async def take(client: Client) -> Any:
+            try:
+                return await client.evalsha(TAKE_SHA, 1, key, *args)
+            except NoScriptError:  # a fresh or flushed server: EVAL loads it once
+                return await client.eval(TAKE, 1, key, *args)
+
+        reply = await self._call(take, None)
+        if reply is None:
             return None
-        self._breaker.record_success()
-        self._ready = True
         allowed, remaining, wait_ms = (int(n) for n in reply)
         return Decision(bool(allowed), remaining, 0 if allowed else retry_after_s(wait_ms / 1000))
-
-    async def aclose(self) -> None:
-        client, loop = self._client, self._loop
-        self._client, self._loop, self._ready = None, None, False
-        if client is not None and loop is asyncio.get_running_loop():
-            try:
-                await client.aclose()
-            except REDIS_ERRORS as exc:
-                logger.debug("closing Redis client failed: %r", exc)
-
-    def _client_for_loop(self) -> Client:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            self._client, self._loop, self._ready = self._build_client(), loop, False
-        return self._client
-
-    def _build_client(self) -> Client:
-        return redis_client(self._url, cluster=self._cluster, timeout_s=self._timeout_s)
