@@ -47,6 +47,9 @@ def settings(routes_file: Path | None = None) -> Settings:
             # The generator's operations must run to be compared: big pages of duplicated
             # fields can pass the mobile cost budget (refusals are tested in test_limits).
             "GATEWAY_MAX_COST_MOBILE": "100000",
+            # Each app has its own per-backend breakers, opened by its own history of the
+            # fault cases: the two would drift apart (the breaker is tested in test_breaker).
+            "GATEWAY_BREAKER_FAILURES": "1000000",
         }
     )
 
