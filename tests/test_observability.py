@@ -22,7 +22,7 @@ from gateway.auth import verifier_from_settings
 from gateway.backend import BackendClient
 from gateway.observability import tracing
 from gateway.observability.hooks import route_call
-from gateway.observability.logline import RequestLine, operation_name
+from gateway.observability.logline import RequestLine, line_json, operation_name
 from gateway.observability.metrics import Metrics
 from gateway.observability.middleware import ObservabilityMiddleware
 from gateway.observability.request_id import TraceParent, correlation_id, parse_traceparent
@@ -97,7 +97,7 @@ def test_a_line_holds_exactly_its_fields() -> None:
         request_id="abc-1", kind="rest", method="GET", status=200, duration_ms=1.5,
         caller="agent", route="GET /api/fx", target="legacy", backend_calls=1,
     )  # fmt: skip
-    payload = json.loads(line.json())
+    payload = json.loads(line_json(line))
     assert payload.pop("timestamp").endswith("Z")
     assert payload == {
         "level": "INFO",

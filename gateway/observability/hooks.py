@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from gateway.observability import tracing
 from gateway.observability.metrics import Metrics
+from gateway.observability.request_id import TraceParent
 
 # Process-wide, like prometheus-client's default registry: backend calls, route stats and
 # the middleware all count into it without being handed it through every constructor.
@@ -30,6 +31,8 @@ class RequestNotes:
     """Filled in while one request runs; read once, for its log line."""
 
     request_id: str
+    # With no OpenTelemetry SDK: the request's own trace and span ids (tracing.untraced).
+    trace: TraceParent | None = None
     route: str | None = None
     target: str | None = None
     backend_calls: int = 0
@@ -62,7 +65,12 @@ def end_request(token: object) -> None:
 def outbound_headers() -> list[tuple[str, str]]:
     """`x-request-id` and `traceparent` for a backend call made now."""
     notes = _notes.get()
-    headers = [("x-request-id", notes.request_id)] if notes is not None else []
+    if notes is None:
+        headers = []
+    else:
+        headers = [("x-request-id", notes.request_id)]
+        if notes.trace is not None:
+            return [*headers, ("traceparent", notes.trace.header())]
     parent = tracing.current_traceparent()
     if parent is not None:
         headers.append(("traceparent", parent))

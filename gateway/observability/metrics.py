@@ -72,12 +72,18 @@ class Metrics:
         self._histograms: dict[Key, Histogram] = {}
 
     def count(self, name: str, amount: float = 1, /, **labels: str) -> None:
-        key = (name, labels_of(labels))
+        self.count_key((name, labels_of(labels)), amount)
+
+    def observe(self, name: str, value: float, /, **labels: str) -> None:
+        self.observe_key((name, labels_of(labels)), value)
+
+    def count_key(self, key: Key, amount: float = 1) -> None:
+        """`count` with the key already made (`(name, labels_of(labels))`), for hot callers
+        that remember their keys."""
         with self._lock:
             self._counters[key] = self._counters.get(key, 0) + amount
 
-    def observe(self, name: str, value: float, /, **labels: str) -> None:
-        key = (name, labels_of(labels))
+    def observe_key(self, key: Key, value: float) -> None:
         with self._lock:
             histogram = self._histograms.get(key)
             if histogram is None:

@@ -7,7 +7,8 @@ sent writes the request's one log line and counts it.
 
 from __future__ import annotations
 
-import sys
+import functools
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,8 +17,8 @@ from gateway.asgi import ASGIApp, Message, Receive, Scope, Send
 from gateway.auth import TokenVerifier, identify
 from gateway.observability import tracing
 from gateway.observability.hooks import METRICS, RequestNotes, begin_request, end_request
-from gateway.observability.logline import RequestLine, operation_name
-from gateway.observability.metrics import Metrics
+from gateway.observability.logline import RequestLine, line_json, operation_name
+from gateway.observability.metrics import Key, Metrics, labels_of
 from gateway.observability.request_id import correlation_id, parse_traceparent
 
 QUIET_PATHS = frozenset({"/healthz", "/metrics"})  # polled by probes and scrapers
@@ -26,9 +27,12 @@ MAX_OPERATION_LABELS = 200  # operation names are the client's: bound the metric
 
 
 def write_stdout(line: str) -> None:
-    """Under uvicorn a process's stdout; on Lambda, CloudWatch Logs."""
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
+    """Under uvicorn a process's stdout; on Lambda, CloudWatch Logs. One unbuffered write per
+    line (a line under PIPE_BUF reaches a pipe whole), not print + flush: this runs once per
+    request, and the text layer's lock, buffer and flush cost more than the line itself."""
+    data = (line + "\n").encode()
+    while data:
+        data = data[os.write(1, data) :]
 
 
 @dataclass
@@ -60,7 +64,7 @@ class ObservabilityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = _wanted_headers(scope["headers"])
         request_id = correlation_id(headers, scope.get("aws.event"))
         scope = {**scope, "headers": _with_request_id(scope["headers"], request_id)}
         seen, notes = _Seen(), RequestNotes(request_id)
@@ -75,7 +79,9 @@ class ObservabilityMiddleware:
         async def send_seen(message: Message) -> None:
             if message["type"] == "http.response.start":
                 seen.status = message["status"]
-                seen.headers = {k.lower(): v for k, v in message.get("headers", ())}
+                seen.headers = {
+                    k.lower(): v for k, v in message.get("headers", ()) if k.lower() in _TOLD
+                }
                 # ours replaces any other (a replayed answer's, a backend's)
                 message = {
                     **message,
@@ -87,11 +93,17 @@ class ObservabilityMiddleware:
         token = begin_request(notes)
         parent = parse_traceparent(headers.get("traceparent"))
         trace_id = 0
+        receiving = receive_seen if capture else receive
         try:
-            with tracing.request_span(f"{scope['method']} {scope['path']}", parent) as span:
-                trace_id = span.get_span_context().trace_id
-                await self.app(scope, receive_seen if capture else receive, send_seen)
-                span.set_attribute("http.response.status_code", seen.status)
+            if tracing.recording():
+                with tracing.request_span(f"{scope['method']} {scope['path']}", parent) as span:
+                    trace_id = span.get_span_context().trace_id
+                    await self.app(scope, receiving, send_seen)
+                    span.set_attribute("http.response.status_code", seen.status)
+            else:
+                notes.trace = tracing.untraced(parent)
+                trace_id = notes.trace.trace_id
+                await self.app(scope, receiving, send_seen)
         finally:
             end_request(token)
             elapsed = time.perf_counter() - started
@@ -99,7 +111,7 @@ class ObservabilityMiddleware:
                 caller = (await identify(headers.get("authorization"), self.verifier)).role
                 trace = f"{trace_id:032x}" if trace_id else None
                 line = self._line(scope, seen, notes, elapsed, caller or "anonymous", trace)
-                self.write(line.json())
+                self.write(line_json(line))
                 self._count(line, seen, elapsed)
 
     def _line(
@@ -112,41 +124,43 @@ class ObservabilityMiddleware:
         trace_id: str | None,
     ) -> RequestLine:
         path: str = scope["path"]
-        common = {
-            "request_id": notes.request_id,
-            "method": scope["method"],
-            "status": seen.status,
-            "duration_ms": round(elapsed * 1000, 3),
-            "caller": caller,
-            "cache": _header(seen, b"x-cache"),
-            "executor": _header(seen, b"x-gateway-executor"),
-            "backend_calls": notes.backend_calls,
-            "trace_id": trace_id,
-        }
+        line = RequestLine(
+            request_id=notes.request_id,
+            kind="other",
+            method=scope["method"],
+            status=seen.status,
+            duration_ms=round(elapsed * 1000, 3),
+            caller=caller,
+            cache=_header(seen, b"x-cache"),
+            executor=_header(seen, b"x-gateway-executor"),
+            backend_calls=notes.backend_calls,
+            trace_id=trace_id,
+        )
         if path.startswith("/graphql/"):
             query = scope["query_string"] if scope["method"] == "GET" else b""
-            name = operation_name(body=bytes(seen.body), query_string=query)
-            schema = path.removeprefix("/graphql/")
-            return RequestLine(kind="graphql", schema=schema, operation=name, **common)
-        if path.startswith("/api/"):
-            return RequestLine(kind="rest", route=notes.route, target=notes.target, **common)
-        return RequestLine(kind="other", **common)
+            line["kind"], line["schema"] = "graphql", path.removeprefix("/graphql/")
+            line["operation"] = operation_name(body=bytes(seen.body), query_string=query)
+        elif path.startswith("/api/"):
+            line["kind"], line["route"], line["target"] = "rest", notes.route, notes.target
+        return line
 
     def _count(self, line: RequestLine, seen: _Seen, elapsed: float) -> None:
-        what = {"kind": line.kind, "schema": line.schema or "", "route": line.route or ""}
-        operation = self._operation_label(line.operation)
-        self.metrics.count(
-            "gateway_requests_total", **what, operation=operation, status=str(line.status)
-        )
-        self.metrics.observe("gateway_request_seconds", elapsed, **what)
-        if line.cache:
+        operation = self._operation_label(line.get("operation"))
+        requests, seconds = _request_keys(
+            line["kind"], line.get("schema") or "", line.get("route") or "", operation,
+            line["status"],
+        )  # fmt: skip
+        self.metrics.count_key(requests)
+        self.metrics.observe_key(seconds, elapsed)
+        cache, executor = line.get("cache"), line.get("executor")
+        if cache:
             self.metrics.count(
-                "gateway_cache_answers_total", tier=line.cache, schema=what["schema"]
+                "gateway_cache_answers_total", tier=cache, schema=line.get("schema") or ""
             )
-        if line.executor:
-            self.metrics.count("gateway_executions_total", executor=line.executor)
-        if line.status == 429 and not line.backend_calls and b"retry-after" in seen.headers:
-            self.metrics.count("gateway_rate_limited_total", kind=line.kind)
+        if executor:
+            self.metrics.count("gateway_executions_total", executor=executor)
+        if line["status"] == 429 and not line["backend_calls"] and b"retry-after" in seen.headers:
+            self.metrics.count("gateway_rate_limited_total", kind=line["kind"])
 
     def _operation_label(self, name: str | None) -> str:
         if name is None:
@@ -155,6 +169,31 @@ class ObservabilityMiddleware:
             return "other"
         self._operations.add(name)
         return name
+
+
+# The request headers this layer reads, and the answer headers its line and counts read:
+# only these are decoded, per request.
+_WANTED = frozenset({b"x-request-id", b"traceparent", b"authorization"})
+_TOLD = frozenset({b"x-cache", b"x-gateway-executor", b"retry-after"})
+
+
+def _wanted_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    return {k.lower().decode(): v.decode("latin-1") for k, v in raw if k.lower() in _WANTED}
+
+
+@functools.lru_cache(maxsize=4096)  # bounded: operation labels are, and the rest are ours
+def _request_keys(
+    kind: str, schema: str, route: str, operation: str, status: int
+) -> tuple[Key, Key]:
+    """The metric keys of a request's count and duration, sorted once per kind of request."""
+    what = {"kind": kind, "schema": schema, "route": route}
+    return (
+        (
+            "gateway_requests_total",
+            labels_of({**what, "operation": operation, "status": str(status)}),
+        ),
+        ("gateway_request_seconds", labels_of(what)),
+    )
 
 
 def _with_request_id(

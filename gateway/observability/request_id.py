@@ -3,7 +3,7 @@
     correlation_id({"x-request-id": "abc-1"}, None)                       -> "abc-1"
     correlation_id({"traceparent": "00-4bf9…4736-00f0…02b7-01"}, None)    -> "4bf9…4736"
     correlation_id({}, {"requestContext": {"requestId": "c6af9ac6-…"}})   -> "c6af9ac6-…"
-    correlation_id({}, None)                                              -> uuid4 hex
+    correlation_id({}, None)                                              -> 32 random hex digits
 
 A caller's id is written into logs and sent to backends, so only a short id of safe
 characters is taken as it is: anything else (a newline, a quote, 200 characters) could forge
@@ -12,8 +12,8 @@ or break log lines, and counts as absent.
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -58,7 +58,7 @@ def correlation_id(headers: Mapping[str, str], aws_event: Any = None) -> str:
     if parent is not None:
         return f"{parent.trace_id:032x}"
     api_gateway = _api_gateway_request_id(aws_event)
-    return api_gateway or uuid.uuid4().hex
+    return api_gateway or os.urandom(16).hex()  # uuid4's randomness, without its object
 
 
 def _api_gateway_request_id(event: Any) -> str | None:
