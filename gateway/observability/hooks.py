@@ -12,13 +12,14 @@ a request (a shadow cut off after the answer) the hooks still count, with no req
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 from gateway.observability import tracing
-from gateway.observability.metrics import Metrics
+from gateway.observability.metrics import Key, Metrics, labels_of
 from gateway.observability.request_id import TraceParent
 
 # Process-wide, like prometheus-client's default registry: backend calls, route stats and
@@ -103,17 +104,32 @@ def backend_call(backend: str, method: str) -> Iterator[CallOutcome]:
 
 def route_call(route_key: str, backend: str, *, ok: bool) -> None:
     """After a call through a route: the canary share, and the fetch filed under the route."""
-    METRICS.count("gateway_route_calls_total", route=route_key, backend=backend)
+    calls, ok_key, error_key, seconds = _route_keys(route_key, backend)
+    METRICS.count_key(calls)
     notes = _notes.get()
     if notes is not None:
         notes.route, notes.target = route_key, backend
     outcome, _ = _last_call.get(), _last_call.set(None)
     if outcome is None or outcome.backend != backend:
-        outcome = CallOutcome(backend, "ok" if ok else "error")
-    labels = {"backend": backend, "route": route_key}
-    METRICS.count("gateway_backend_calls_total", **labels, status=outcome.status)
+        METRICS.count_key(ok_key if ok else error_key)
+        return
+    METRICS.count(
+        "gateway_backend_calls_total", backend=backend, route=route_key, status=outcome.status
+    )
     if outcome.seconds:
-        METRICS.observe("gateway_backend_seconds", outcome.seconds, **labels)
+        METRICS.observe_key(seconds, outcome.seconds)
+
+
+@functools.lru_cache(maxsize=1024)  # routes x backends: the table's own names
+def _route_keys(route_key: str, backend: str) -> tuple[Key, Key, Key, Key]:
+    """The metric keys of one route's calls to one backend, sorted once, not per request."""
+    labels = {"backend": backend, "route": route_key}
+    return (
+        ("gateway_route_calls_total", labels_of(labels)),
+        ("gateway_backend_calls_total", labels_of({**labels, "status": "ok"})),
+        ("gateway_backend_calls_total", labels_of({**labels, "status": "error"})),
+        ("gateway_backend_seconds", labels_of(labels)),
+    )
 
 
 def shadow_outcome(route_key: str, outcome: str) -> None:

@@ -58,7 +58,12 @@ def correlation_id(headers: Mapping[str, str], aws_event: Any = None) -> str:
     if parent is not None:
         return f"{parent.trace_id:032x}"
     api_gateway = _api_gateway_request_id(aws_event)
-    return api_gateway or os.urandom(16).hex()  # uuid4's randomness, without its object
+    return api_gateway or new_request_id()
+
+
+def new_request_id() -> str:
+    """32 random hex digits: uuid4's randomness, without building its object per request."""
+    return os.urandom(16).hex()
 
 
 def _api_gateway_request_id(event: Any) -> str | None:

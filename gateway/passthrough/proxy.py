@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +31,7 @@ from gateway.http_body import (
     stream_body,
 )
 from gateway.loaders import Loaders
+from gateway.observability.request_id import new_request_id
 from gateway.owners import Owners, forget_changed
 from gateway.passthrough.clearance import Clearance, clear
 from gateway.passthrough.headers import forward_headers, response_headers
@@ -86,7 +86,7 @@ class Incoming:
             header_list=header_list,
             client_addr=client[0] if client else None,
             scheme=scope.get("scheme", "http"),
-            request_id=headers.get("x-request-id") or uuid.uuid4().hex,
+            request_id=headers.get("x-request-id") or new_request_id(),
         )
 
     def route_request(self, identity: Identity) -> RouteRequest:

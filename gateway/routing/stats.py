@@ -48,7 +48,7 @@ class RouteStats:
 
     def record(self, route_key: str, backend: str, *, ok: bool) -> None:
         with self._lock:
-            counts = self._routes.setdefault(route_key, _RouteCounts())
+            counts = self._counts(route_key)
             counts.requests[backend] += 1
             counts.errors[backend] += 0 if ok else 1
         route_call(route_key, backend, ok=ok)  # metrics: canary share, backend latency
@@ -56,9 +56,15 @@ class RouteStats:
     def record_shadow(self, route_key: str, *, outcome: str) -> None:
         """`outcome` is one of SHADOW_OUTCOMES; only match and mismatch were compared."""
         with self._lock:
-            counts = self._routes.setdefault(route_key, _RouteCounts())
-            counts.shadow[outcome] += 1
+            self._counts(route_key).shadow[outcome] += 1
         shadow_outcome(route_key, outcome)  # metrics: shadow match rate
+
+    def _counts(self, route_key: str) -> _RouteCounts:
+        """Under the lock. Not setdefault: that builds three Counters per request to drop them."""
+        counts = self._routes.get(route_key)
+        if counts is None:
+            counts = self._routes[route_key] = _RouteCounts()
+        return counts
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
