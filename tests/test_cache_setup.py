@@ -14,6 +14,8 @@ def test_defaults_and_overrides_from_the_environment() -> None:
     assert config.l1_entries == 100 and config.l1_bytes == 64 * 2**20
     assert (config.redis_url, config.redis_cluster) == ("redis://r:6379/0", False)
     assert config.ttl("unknown-kind") == 0
+    assert config.lease_wait_s == 0.5
+    assert CacheConfig.from_env({"CACHE_LEASE_WAIT_MS": "2500"}).lease_wait_s == 2.5
 
 
 def test_public_answers_get_a_cdn_policy_unless_answers_are_not_cached() -> None:

@@ -38,6 +38,9 @@ class CacheConfig:
     redis_url: str | None = None
     redis_cluster: bool = False
     redis_timeout_s: float = 0.05
+    # How long a process waits for another's load of the same key (its Redis lease) before
+    # loading it too: a hot key's cold miss reaches the backend once across processes.
+    lease_wait_s: float = 0.5
 
     def ttl(self, kind: str) -> int:
         return self.ttls.get(kind, 0)
@@ -63,6 +66,7 @@ class CacheConfig:
             redis_url=env.get("REDIS_URL") or None,
             redis_cluster=env.get("REDIS_CLUSTER", "0") in ("1", "true", "yes"),
             redis_timeout_s=_seconds(env, "REDIS_TIMEOUT_MS", 50) / 1000,
+            lease_wait_s=_seconds(env, "CACHE_LEASE_WAIT_MS", 500) / 1000,
         )
 
 
@@ -89,4 +93,4 @@ def build_cache(config: CacheConfig, *, write_behind: bool = True) -> TieredCach
             config.redis_url, cluster=config.redis_cluster, timeout_s=config.redis_timeout_s
         )
     l1 = L1Cache(max_entries=config.l1_entries, max_bytes=config.l1_bytes)
-    return TieredCache(l1, l2, write_behind=write_behind)
+    return TieredCache(l1, l2, write_behind=write_behind, lease_wait_s=config.lease_wait_s)
