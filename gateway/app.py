@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.answers import PublicAnswerCache, json_response
+from gateway.asgi import ASGIApp, Receive, Scope, Send
 from gateway.cache.setup import CacheConfig
 from gateway.collector import settle_after_startup
 from gateway.config import Executor, Settings
@@ -54,7 +55,7 @@ def create_app(
     transport: httpx.AsyncBaseTransport | None = None,
     executor: Executor | None = None,
     cache_config: CacheConfig | None = None,
-) -> FastAPI:
+) -> GatewayApp:
     """The app; `transport` replaces the network for every backend call (tests pass
     `httpx.ASGITransport(app=stub)`); `executor` overrides `settings.executor`.
 
@@ -63,14 +64,14 @@ def create_app(
     that build many apps pass settings and leave the collector alone.
     """
     if settings is None:
-        app = create_app(
+        gateway = create_app(
             Settings.from_env_or_exit(),
             transport=transport,
             executor=executor,
             cache_config=cache_config,
         )
         settle_after_startup()
-        return app
+        return gateway
     runtime = Runtime(settings, transport=transport, cache_config=cache_config)
     chosen = executor or settings.executor
     limiter = RateLimiter.from_settings(settings)  # None: GATEWAY_RATE_LIMIT is off
@@ -136,35 +137,54 @@ def create_app(
     app.add_route(DATA_PATH, dashboard.data, methods=["GET"])
     if settings.dev:  # GraphiQL's files, from node_modules/ (gateway/ide.py)
         app.add_route(ASSET_PREFIX + "{name}", serve_asset, methods=["GET"])
-    app.add_middleware(
-        PublicAnswerCache,
+    app.add_route("/metrics", metrics_endpoint, methods=["GET"])
+    # The gateway's own layers, outermost last, around FastAPI (not inside it: a cached answer
+    # or a passthrough request never enters FastAPI's and Starlette's own wrappers).
+    layers: ASGIApp = PublicAnswerCache(
+        app,
         cache=runtime.cache,
         policy=runtime.cache_config.answer_policy,
         paths={"/graphql/web": "web", "/graphql/mobile": "mobile"},
         max_body_bytes=settings.max_body_bytes,
     )
-    # Outermost: /api/... is answered before the answer cache and FastAPI's router.
-    app.add_middleware(PassthroughMiddleware, runtime=runtime)
+    # /api/... is answered before the answer cache and FastAPI's router.
+    layers = PassthroughMiddleware(layers, runtime=runtime)
     # Before the passthrough and GraphQL: a retried write is answered from the idempotency
     # store without reaching a backend (docs/idempotency.md).
-    app.add_middleware(
-        IdempotencyMiddleware,
+    layers = IdempotencyMiddleware(
+        layers,
         verifier=runtime.verifier,
         store=build_store(settings),
         max_body_bytes=settings.max_body_bytes,
     )
-    app.add_middleware(DeadlineMiddleware, timeout_s=settings.request_timeout_s)  # /api, /graphql
+    layers = DeadlineMiddleware(layers, timeout_s=settings.request_timeout_s)  # /api, /graphql
     if limiter:  # every caller's requests count before any work is done for them
-        app.add_middleware(
-            RateLimitMiddleware,
+        layers = RateLimitMiddleware(
+            layers,
             limiter=limiter,
             verifier=runtime.verifier,
             address_header=settings.client_address_header,
         )
-    # Outermost of all: preflights are answered before limits, and 429s carry CORS headers.
-    app.add_middleware(CorsMiddleware, origins=settings.cors_origins)
-    # Outermost (docs/operations.md): every answer gets a request id and one log line.
-    app.add_route("/metrics", metrics_endpoint, methods=["GET"])
-    app.add_middleware(ObservabilityMiddleware, verifier=runtime.verifier)
-    app.add_middleware(RampMiddleware, driver=ramp)  # starts the canary ramp on a first request
-    return app
+    # Preflights are answered before limits, and 429s carry CORS headers.
+    layers = CorsMiddleware(layers, origins=settings.cors_origins)
+    # docs/operations.md: every answer gets a request id and one log line.
+    layers = ObservabilityMiddleware(layers, verifier=runtime.verifier)
+    layers = RampMiddleware(layers, driver=ramp)  # starts the canary ramp on a first request
+    return GatewayApp(app, layers)
+
+
+class GatewayApp:
+    """What uvicorn and Mangum run: requests through the gateway's layers, the lifespan
+    straight to FastAPI (its startup and shutdown). `api` is the FastAPI app inside;
+    `state.runtime` the request-independent parts (backends, cache, routes)."""
+
+    def __init__(self, api: FastAPI, layers: ASGIApp) -> None:
+        self.api = api
+        self.state = api.state
+        self._layers = layers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.api(scope, receive, send)
+        else:
+            await self._layers(scope, receive, send)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from gateway.auth import issue_dev_token
 from gateway.config import DEV_JWT_SECRET
+from gateway.serving import HTTP_PROTOCOL
 
 HOST = "127.0.0.1"
 # Each port moves with <NAME>_PORT; the Makefile passes them through.
@@ -41,6 +42,7 @@ class Service:
     port: int
     ready_path: str
     factory: bool = False  # `module` names an app factory (uvicorn --factory)
+    http: str | None = None  # uvicorn's --http: a protocol class's import string
 
     @property
     def variable(self) -> str:
@@ -91,6 +93,7 @@ def stack_services(ports: Mapping[str, int]) -> list[Service]:
             ports["GATEWAY"],
             "/healthz",
             factory=True,
+            http=HTTP_PROTOCOL,  # one socket write per answer (gateway/serving.py)
         ),
     ]
 
@@ -142,6 +145,7 @@ def _start(service: Service, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
         "uvicorn",
         service.module,
         *(["--factory"] if service.factory else []),
+        *(["--http", service.http] if service.http else []),
         "--host",
         HOST,
         "--port",

@@ -190,16 +190,18 @@ async def test_rs256_token_is_refused_by_the_hs256_verifier(hs: HS256Verifier) -
     assert await identify(f"Bearer {rs256(claims())}", hs) == refused("unsupported algorithm")
 
 
+# Expiry a day ahead: parameters are made at collection, and on a busy machine this test may
+# run minutes later (with a minute ahead it once failed as "expired").
 @pytest.mark.parametrize(
     ("payload", "reason"),
     [
-        ({"exp": int(time.time()) + 60}, "missing sub"),
-        ({"sub": "", "exp": int(time.time()) + 60}, "missing sub"),
-        ({"sub": 42, "exp": int(time.time()) + 60}, "missing sub"),
+        ({"exp": int(time.time()) + 86_400}, "missing sub"),
+        ({"sub": "", "exp": int(time.time()) + 86_400}, "missing sub"),
+        ({"sub": 42, "exp": int(time.time()) + 86_400}, "missing sub"),
         ({"sub": "t-1"}, "missing exp"),
         ({"sub": "t-1", "exp": "soon"}, "malformed"),
-        ({"sub": "t-1", "exp": int(time.time()) + 60, "role": "admin"}, "bad role"),
-        ({"sub": "t-1", "exp": int(time.time()) + 60, "role": None}, "bad role"),
+        ({"sub": "t-1", "exp": int(time.time()) + 86_400, "role": "admin"}, "bad role"),
+        ({"sub": "t-1", "exp": int(time.time()) + 86_400, "role": None}, "bad role"),
     ],
 )
 async def test_claims_are_checked(hs: HS256Verifier, payload: dict[str, Any], reason: str) -> None:

@@ -24,7 +24,14 @@ import pytest
 
 from gateway.observability.request_id import parse_traceparent
 from tests.conftest import NO_CACHE, dev_token, gateway_env
-from tests.support.processes import GATEWAY_FACTORY, ROOT, Service, free_port, wait_ready
+from tests.support.processes import (
+    GATEWAY_FACTORY,
+    GATEWAY_SERVER_ARGS,
+    ROOT,
+    Service,
+    free_port,
+    wait_ready,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -115,7 +122,8 @@ routes:
     port = free_port()
     log = folder / "gateway.log"
     env = {**os.environ, **gateway_env(recorder.url, routes, **NO_CACHE)}
-    command = [sys.executable, "-m", "uvicorn", "--factory", GATEWAY_FACTORY, "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "uvicorn", GATEWAY_FACTORY, *GATEWAY_SERVER_ARGS]
+    command += ["--host", "127.0.0.1"]
     command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)

@@ -158,7 +158,7 @@ def extended(executor: Executor) -> Gateway:
     schema = build(ExtendedQuery, WebMutation, introspection=True)
     planner = Planner(schema, WEB) if executor == "auto" else None
     endpoint = GraphQLEndpoint(gw.app.state.runtime, "web", schema, ide=False, planner=planner)
-    gw.app.add_route("/graphql/extended", endpoint.handle, methods=["GET", "POST"])
+    gw.app.api.add_route("/graphql/extended", endpoint.handle, methods=["GET", "POST"])
     return gw
 
 

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 from starlette.applications import Starlette
 
-from gateway.app import create_app
+from gateway.app import GatewayApp, create_app
 from gateway.auth import issue_dev_token
 from gateway.cache.setup import DEFAULT_TTLS, CacheConfig
 from gateway.config import Executor, Settings
@@ -41,7 +40,7 @@ class Gateway:
     """One gateway app over one stub, driven in process."""
 
     stub: Starlette
-    app: FastAPI
+    app: GatewayApp
     client: httpx.AsyncClient = field(init=False)
 
     def __post_init__(self) -> None:

@@ -14,8 +14,13 @@ from pathlib import Path
 
 import httpx
 
+from gateway.serving import HTTP_PROTOCOL
+
 ROOT = Path(__file__).resolve().parents[2]
 GATEWAY_FACTORY = "gateway.app:create_app"  # started with factory=True
+# How every gateway process is served, as `make run` serves it: its factory, on uvicorn's
+# httptools protocol with one socket write per answer (gateway/serving.py).
+GATEWAY_SERVER_ARGS = ("--factory", "--http", HTTP_PROTOCOL)
 
 
 def free_port() -> int:
@@ -55,14 +60,14 @@ def start_uvicorn(
     timeout_s: float = 30,
     factory: bool = False,
 ) -> Service:
-    """`factory`: `app` names a function returning the app (the gateway's `create_app`)."""
+    """`factory`: `app` is the gateway's `create_app`, served with GATEWAY_SERVER_ARGS."""
     port = port or free_port()
     command = [
         sys.executable,
         "-m",
         "uvicorn",
         app,
-        *(["--factory"] if factory else []),
+        *(GATEWAY_SERVER_ARGS if factory else ()),
         "--host",
         "127.0.0.1",
         "--port",
