@@ -111,7 +111,9 @@ class GraphQLEndpoint:
         if context.notes:
             body["extensions"] = context.notes
         content = dump(body)
-        kinds = self.privacy.public_kinds(resolved.query, params.operation_name)
+        kinds = self.privacy.public_kinds(
+            resolved.query, params.operation_name, sha256_hash=resolved.sha256_hash
+        )
         ttls = None if kinds is None else [self.runtime.cache_config.ttl(k) for k in kinds]
         answer_policy = self.runtime.cache_config.answer_policy()
         policy = trace.policy(answer_policy, has_errors=bool(errors), declared_ttls=ttls)
