@@ -103,7 +103,7 @@ class StagesScenario:
             (stage, *(f"{times.seconds[stage] * 1e6:,.1f}" for times in measured))
             for stage in STAGES
         )
-        calls = ", ".join(
+        calls = "; ".join(
             f"{stage.split(' (')[0]} {max(1, round(n * self.scale))}"
             for stage, n in zip(STAGES, NUMBERS, strict=True)
         )

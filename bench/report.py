@@ -150,7 +150,10 @@ def render_block(result: Result, facts: Mapping[str, str], *, command: str) -> s
     """A scenario's own block: when and how it ran, its table (or why there is none), its
     note. Rewritten by a run that includes the scenario, whatever else ran."""
     start, end = block_markers(result.name)
-    ran = ", ".join(facts[key] for key in ("date", "commit") if key in facts)
+    when = [facts[key] for key in ("date", "commit") if key in facts]
+    if load := facts.get("load average before the run"):  # in process, the load shows
+        when.append(f"load average before {load}")
+    ran = ", ".join(when)
     parts = [start, f"Latest run: `{command}`" + (f" ({ran})" if ran else ""), ""]
     if result.status != "ok" or result.table is None:
         parts.append(f"**{result.name}** {result.status}: {result.note}")
