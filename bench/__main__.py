@@ -7,7 +7,7 @@ import argparse
 import json
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -34,7 +34,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--write-docs",
         action="store_true",
-        help="rewrite docs/benchmarks.md after an --only run too (a full run always does)",
+        help="rewrite docs/benchmarks.md after an --only run too (a full run always does);"
+        " a scenario with a block of its own (stages) rewrites only that block",
     )
     args = parser.parse_args(argv)
     if args.duration < 1 or args.warmup < 1 or args.duration > 120:
@@ -61,12 +62,51 @@ def write_outputs(
     RAW.write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
 
 
-def write_doc(results: Sequence[Result], facts: dict[str, str], *, argv: Sequence[str]) -> None:
-    generated = report.render_generated(
-        results, facts, command=command_line(argv), comparisons=catalog.COMPARISONS
-    )
+def write_doc(
+    results: Sequence[Result], facts: dict[str, str], *, argv: Sequence[str], full: bool
+) -> None:
     document = DOC.read_text(encoding="utf-8") if DOC.exists() else DOC_HEADER
-    DOC.write_text(report.splice(document, generated), encoding="utf-8")
+    updated = updated_doc(document, results, facts, command=command_line(argv), full=full)
+    DOC.write_text(updated, encoding="utf-8")
+
+
+def updated_doc(
+    document: str,
+    results: Sequence[Result],
+    facts: Mapping[str, str],
+    *,
+    command: str,
+    full: bool,
+) -> str:
+    """The results block from the results of the table (always after a full run; after an
+    --only run only when some ran), and the own block of each such scenario that ran: so
+    `--only stages --write-docs` rewrites the stages block and nothing else."""
+    rows = in_table(results)
+    if full or rows:
+        generated = report.render_generated(
+            rows, facts, command=command, comparisons=catalog.COMPARISONS
+        )
+        document = report.splice(document, generated)
+    for result in results:
+        if result.name in catalog.OWN_BLOCKS:
+            start, end = report.block_markers(result.name)
+            block = report.render_block(result, facts, command=command)
+            document = report.splice(document, block, start=start, end=end)
+    return document
+
+
+def in_table(results: Sequence[Result]) -> list[Result]:
+    return [result for result in results if result.name not in catalog.OWN_BLOCKS]
+
+
+def print_results(results: Sequence[Result]) -> None:
+    rows = in_table(results)
+    if rows:
+        print(report.render_table(rows))
+    for result in results:
+        if result.name in catalog.OWN_BLOCKS and result.table is not None:
+            print(f"\n{result.title}\n")
+            print(report.render_rows(result.table.columns, result.table.rows))
 
 
 def stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -97,9 +137,9 @@ def main(argv: Sequence[str]) -> int:
     results = run_scenarios(scenarios, options)
     facts["load average after the run"] = machine.load_average()
     write_outputs(results, facts, options, argv=argv)
-    print(report.render_table(results))
+    print_results(results)
     if not args.only or args.write_docs:
-        write_doc(results, facts, argv=argv)
+        write_doc(results, facts, argv=argv, full=not args.only)
         print(f"\nwrote {DOC.relative_to(ROOT)} and {RAW.relative_to(ROOT)}")
     else:
         print(f"\nwrote {RAW.relative_to(ROOT)} (docs unchanged: --only without --write-docs)")

@@ -38,7 +38,7 @@ from bench.fixtures import (
 from bench.hostile import HostileBodyScenario
 from bench.l2 import AnswerL2Scenario
 from bench.load import LoadScenario
-from bench.micro import PlannerMicroScenario, RouteSelectScenario
+from bench.micro import PlannerMicroScenario, RouteSelectScenario, StagesScenario
 from bench.request import HttpRequest
 from bench.results import Target
 from bench.scenario import Scenario
@@ -303,10 +303,15 @@ SCENARIOS: Sequence[Scenario] = (
     ),
     RouteSelectScenario(),
     PlannerMicroScenario(),
+    StagesScenario(),
     HostileBodyScenario(),
     ImportRatioScenario(),
     LambdaFirstInvocationScenario(),
 )
+
+# Scenarios reported in a block of their own (a `Table`, not a row of the results table):
+# a run that includes one rewrites its block, whatever else ran (bench/__main__.write_doc).
+OWN_BLOCKS = frozenset({"stages"})
 
 # Pairs worth a sentence of their own: (faster candidate, slower candidate, what differs).
 COMPARISONS: Sequence[tuple[str, str, str]] = (

@@ -6,7 +6,7 @@ import timeit
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.results import Result, Target
+from bench.results import Result, Table, Target
 from bench.scenario import Options
 from bench.services import Stack
 from bench.stats import median
@@ -78,4 +78,54 @@ class PlannerMicroScenario:
                 "executions per second"
             ),
             details={"planned_s": timing.planned_s, "reference_s": timing.reference_s},
+        )
+
+
+@dataclass(frozen=True)
+class StagesScenario:
+    """Issue 9: each stage of a planned request on its own, (a) and (b), in process
+    (bench/stages.py). A table of its own (catalog.OWN_BLOCKS): a stage per row."""
+
+    name: str = "stages"
+    title: str = "stages of a planned request, in process: median µs per call"
+    needs: tuple[str, ...] = ()
+    repeats: int = 7
+    scale: float = 1.0  # calls per repeat, times this (the test runs a few)
+
+    def run(self, stack: Stack, options: Options) -> Result:
+        import asyncio
+
+        from bench.stages import NUMBERS, STAGES, measure
+
+        measured = asyncio.run(measure(repeats=self.repeats, scale=self.scale))
+        columns = ("stage", *(f"{times.operation} (µs)" for times in measured))
+        rows = tuple(
+            (stage, *(f"{times.seconds[stage] * 1e6:,.1f}" for times in measured))
+            for stage in STAGES
+        )
+        calls = "; ".join(
+            f"{stage.split(' (')[0]} {max(1, round(n * self.scale))}"
+            for stage, n in zip(STAGES, NUMBERS, strict=True)
+        )
+        backend = ", ".join(f"{t.operation} {t.backend_requests}" for t in measured)
+        return Result(
+            name=self.name,
+            title=self.title,
+            table=Table(columns, rows),
+            note=(
+                f"Median of {self.repeats} repeats of the mean per call; calls per repeat: "
+                f"{calls}. The planner's own functions in the request's order "
+                "(bench/stages.py); parse + validate is `prepare_document` on the document's "
+                "first request, plan lookup `Planner.lookup` by (sha256, operation name) with "
+                "the variables coerced; fetch is every level's loads on a fresh request "
+                "context; project writes the fetched values; serialise is orjson of "
+                f'`{{"data": …}}`. Backend requests per uncached fetch: {backend}.'
+            ),
+            details={
+                times.operation: {
+                    "seconds": dict(times.seconds),
+                    "backend_requests": times.backend_requests,
+                }
+                for times in measured
+            },
         )

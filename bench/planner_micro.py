@@ -23,7 +23,7 @@ from gateway.auth import issue_dev_token
 from gateway.cache.setup import CacheConfig
 from gateway.config import Settings
 from gateway.context import RequestContext
-from gateway.execution.planner import Planner
+from gateway.execution.planner import Operation, Planner
 from gateway.resolvers.catalog import CATALOGS
 from gateway.runtime import IncomingRequest, Runtime
 from gateway.schemas.common import validation_rules
@@ -62,9 +62,10 @@ async def measure(*, number: int = 50, repeats: int = REPEATS) -> Timing:
         cookies={},
     )
     variables = {"traveler": TRAVELER}
+    operation = Operation.of(WEB_TRIPS)
 
     async def planned(context: RequestContext) -> Any:
-        data = await planner.execute(WEB_TRIPS, variables, None, context.viewer)
+        data = await planner.execute(operation, variables, context.viewer)
         assert data is not None, "the planner must cover the trips page"
         return data
 

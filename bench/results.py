@@ -69,6 +69,15 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Table:
+    """Figures that are not one row of the results table (bench/stages.py: a stage per row,
+    an operation per column), reported in a block of their own: column heads, rows of text."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
 class Result:
     """One row of the report. `ratio` is filled from `baseline`'s req/s unless set already."""
 
@@ -87,6 +96,7 @@ class Result:
     note: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)
     ratios: Mapping[str, float] = field(default_factory=dict)  # to other scenarios (`of`)
+    table: Table | None = None  # the scenario's own block (catalog.OWN_BLOCKS)
 
     @property
     def p99_over_p50(self) -> float | None:
@@ -126,6 +136,9 @@ class Result:
             "met": self.verdict(),
             "note": self.note,
             "details": dict(self.details),
+            "table": None
+            if self.table is None
+            else {"columns": list(self.table.columns), "rows": [list(r) for r in self.table.rows]},
         }
 
 

@@ -50,4 +50,6 @@ def summary(result: Result) -> str:
         parts.append(f"p99 {result.p99_s * 1e3:.3f} ms")
     if result.backend_requests is not None:
         parts.append(f"backend {result.backend_requests:g}/query")
+    if result.table is not None:
+        parts.append(f"a table of {len(result.table.rows)} rows")
     return ", ".join(parts)

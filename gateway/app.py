@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from typing import Any
 
 import httpx
@@ -103,11 +104,14 @@ def create_app(
     app.state.runtime = runtime
     introspection = settings.dev
     rules = validation_rules(introspection=introspection)
+    planners: dict[str, Planner] = {}
     for name, schema in (
         ("web", build_web_schema(introspection=introspection)),
         ("mobile", build_mobile_schema(introspection=introspection)),
     ):
         planner = Planner(schema, CATALOGS[name], rules=rules) if chosen == "auto" else None
+        if planner is not None:
+            planners[name] = planner
         endpoint = GraphQLEndpoint(runtime, name, schema, ide=settings.dev, planner=planner)
         app.add_route(f"/graphql/{name}", endpoint.handle, methods=["GET", "POST"])
 
@@ -124,6 +128,7 @@ def create_app(
                 **served_table(runtime.routes.current()),
                 "stats": runtime.stats.snapshot(),
                 "executors": dict(runtime.executors),
+                "plans": {name: asdict(p.stats()) for name, p in planners.items()},
                 "breakers": runtime.client.breakers.snapshot(),
                 "rate_limit": limiter.stats() if limiter else None,
                 "canaries": ramp.view(),

@@ -17,7 +17,7 @@ from gateway.cache.policy import PRIVATE
 from gateway.cache.privacy import Privacy
 from gateway.config import Settings
 from gateway.context import RequestContext
-from gateway.execution.planner import Planner
+from gateway.execution.planner import Operation, Planner
 from gateway.graphql_http import (
     GRAPHQL_RESPONSE,
     JSON,
@@ -111,7 +111,9 @@ class GraphQLEndpoint:
         if context.notes:
             body["extensions"] = context.notes
         content = dump(body)
-        kinds = self.privacy.public_kinds(resolved.query, params.operation_name)
+        kinds = self.privacy.public_kinds(
+            resolved.query, params.operation_name, sha256_hash=resolved.sha256_hash
+        )
         ttls = None if kinds is None else [self.runtime.cache_config.ttl(k) for k in kinds]
         answer_policy = self.runtime.cache_config.answer_policy()
         policy = trace.policy(answer_policy, has_errors=bool(errors), declared_ttls=ttls)
@@ -136,9 +138,10 @@ class GraphQLEndpoint:
         if self.planner is None:
             return None
         with execution_span("plan"):
-            return await self.planner.execute(
-                resolved.query, params.variables, params.operation_name, context.viewer
-            )
+            # Keyed by the document's sha256, as a persisted-query hash names it: a warm
+            # request reads neither the text nor parses it.
+            operation = Operation(resolved.query, resolved.sha256_hash, params.operation_name)
+            return await self.planner.execute(operation, params.variables, context.viewer)
 
     async def _reference(
         self,

@@ -12,6 +12,7 @@ import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from bench import catalog, report
+from bench.__main__ import updated_doc
 from bench.fixtures import (
     MOBILE_ITINERARY,
     WEB_TRIPS,
@@ -23,10 +24,13 @@ from bench.fixtures import (
 )
 from bench.l2 import answer_key_of, l1_capacity, redis_note, variant_count
 from bench.load import LoadScenario, probe_problem, tally, x_cache_note
+from bench.micro import StagesScenario
 from bench.minimal_proxy import kept
 from bench.request import HttpRequest
-from bench.results import Result, Target, with_ratios
+from bench.results import Result, Table, Target, with_ratios
+from bench.scenario import Options
 from bench.services import Stack
+from bench.stages import STAGES
 from bench.stats import median, percentile, ratio
 from bench.wrk import (
     WrkError,
@@ -149,6 +153,56 @@ def test_splice_replaces_only_the_generated_block() -> None:
         f"# Title\n\nprose\n\n{report.START}\nnew table\n{report.END}\n\nreading\n"
     )
     assert report.splice("# Title\n", generated) == f"# Title\n\n{generated}\n"
+
+
+def test_the_stage_scenario_gives_a_figure_for_every_stage_of_both_operations() -> None:
+    """Runs the real stages on a few calls each; the figures are numbers, never judged here."""
+    with Stack() as stack:  # nothing started: the scenario needs no service
+        result = StagesScenario(repeats=1, scale=0.01).run(stack, Options())
+    assert result.status == "ok" and result.table is not None
+    assert result.table.columns == (
+        "stage",
+        "(a) web trips(first: 20) (µs)",
+        "(b) mobile itinerary (µs)",
+    )
+    assert [row[0] for row in result.table.rows] == list(STAGES)
+    for row in result.table.rows:
+        assert all(float(cell.replace(",", "")) >= 0 for cell in row[1:])
+    assert {op: d["backend_requests"] for op, d in result.details.items()} == {
+        "(a) web trips(first: 20)": 6,
+        "(b) mobile itinerary": 6,
+    }
+
+
+def test_an_only_run_of_an_own_block_scenario_rewrites_that_block_alone() -> None:
+    start, end = report.block_markers("stages")
+    document = f"# B\n\n{report.START}\nold results\n{report.END}\n\n{start}\nold stages\n{end}\n"
+    stages = Result(
+        "stages", "per stage", table=Table(("stage", "(a) (µs)"), (("parse", "1.0"),)), note="n"
+    )
+    facts = {"date": "today", "commit": "abc1234"}
+    updated = updated_doc(document, [stages], facts, command="python -m bench", full=False)
+    block = "\n".join(
+        [
+            start,
+            "Latest run: `python -m bench` (today, abc1234)",
+            "",
+            "**stages** per stage",
+            "",
+            "| stage | (a) (µs) |",
+            "| --- | --- |",
+            "| parse | 1.0 |",
+            "",
+            "n",
+            end,
+        ]
+    )
+    assert updated == f"# B\n\n{report.START}\nold results\n{report.END}\n\n{block}\n"
+    with_a_row = updated_doc(
+        document, [Result("a", "t"), stages], facts, command="python -m bench", full=False
+    )
+    assert "old results" not in with_a_row and "| **a** t |" in with_a_row
+    assert "**stages**" not in with_a_row.split(report.END)[0]  # not a row of the table
 
 
 def test_lua_strings_hold_any_text_verbatim() -> None:

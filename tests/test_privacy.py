@@ -3,6 +3,7 @@ is declared public in gateway/resolvers/ (issue 10, point 5)."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
@@ -110,6 +111,15 @@ def test_a_field_declared_without_public_is_private_in_a_tiny_catalog() -> None:
     assert privacy.public_kinds("{ headline }", None) == ("answer",)
     assert privacy.public_kinds("{ headline weather }", None) is None  # undeclared
     assert privacy.public_kinds("{ weather }", None) is None
+
+
+def test_the_decision_is_cached_by_the_documents_hash_as_a_persisted_query_names_it() -> None:
+    schema = strawberry.Schema(query=TinyQuery)._schema
+    privacy = Privacy.of(schema, {"Query": {"headline": Load(_no_load, public="answer")}})
+    text = "{ headline }"
+    assert privacy.public_kinds(text, None) == ("answer",)
+    sha256_hash = hashlib.sha256(text.encode()).hexdigest()
+    assert privacy.public_kinds("", None, sha256_hash=sha256_hash) == ("answer",)  # text unread
 
 
 def test_nothing_reachable_from_a_public_root_loads_undeclared_data() -> None:

@@ -35,6 +35,7 @@ from graphql import (
     parse,
 )
 
+from gateway.cache.keys import query_hash
 from gateway.resolvers.fields import Load, TypeFields
 
 CACHE_SIZE = 512  # documents, like the planner's plan cache
@@ -138,8 +139,12 @@ class Privacy:
     def of(cls, schema: GraphQLSchema, catalog: Mapping[str, TypeFields]) -> Privacy:
         return cls(declared_public(schema, catalog.get("Query", {})))
 
-    def public_kinds(self, query: str, operation_name: str | None) -> tuple[str, ...] | None:
-        key = (query, operation_name)
+    def public_kinds(
+        self, query: str, operation_name: str | None, *, sha256_hash: str | None = None
+    ) -> tuple[str, ...] | None:
+        """Cached by the document's sha256 (the endpoint has it, `gateway.apq`), as the
+        planner's plans are: a warm request by hash reads the text not at all."""
+        key = (sha256_hash or query_hash(query), operation_name)
         if key not in self._cache:
             self._cache[key] = public_kinds(roots_of(query, operation_name), self.declared)
         return self._cache[key]

@@ -18,36 +18,57 @@ from gateway.viewer import Viewer
 
 
 async def run(plan: Plan, viewer: Viewer, variables: VariableValues) -> dict[str, Any]:
-    """The `data` of the answer; `Fallback` (or any error) when it can't be the reference's."""
-    for child in plan.argument_checks:  # before any I/O: a refusal here leaves nothing half-done
+    """The `data` of the answer; `Fallback` (or any error) when it can't be the reference's.
+
+    The stages in turn (each callable alone, as bench/stages.py calls them): `start` writes
+    the root, then per level `fetch` loads what the written objects ask for and `project`
+    writes it, until no level is left."""
+    root, pending = start(plan, variables)
+    while pending:
+        pending = project(pending, await fetch(pending, viewer, variables))
+    return root
+
+
+def start(plan: Plan, variables: VariableValues) -> tuple[dict[str, Any], Pending]:
+    """The root written, and the first level to load; the argument checks run first, before
+    any I/O, so a refusal here leaves nothing half-done."""
+    for child in plan.argument_checks:
         assert child.check_args is not None
         child.check_args(_args(child, variables))
     root: dict[str, Any] = {}
     pending: Pending = []
     plan.root.write([None], [root], pending)
-    while pending:
-        level_args = [_args(child, variables) for child, _, _ in pending]
-        for (child, parents, _), args in zip(pending, level_args, strict=True):
-            if child.check is not None:  # refused before any of the level's loads starts
-                child.check(viewer, parents, args)
-        loads = [
-            _load(child, viewer, parents, args)
-            for (child, parents, _), args in zip(pending, level_args, strict=True)
-        ]
-        if len(loads) == 1:  # no task to make for a lone load (a root field, often)
-            values: list[Any] = [await loads[0]]
-        else:
-            # Every load of the level settles before a failure is raised: the reference
-            # executor that answers instead then finds everything known (and replayed,
-            # see Batches.replay), none of it half-way in flight.
-            values = await asyncio.gather(*loads, return_exceptions=True)
-            for value in values:
-                if isinstance(value, BaseException):
-                    raise value
-        level, pending = pending, []
-        for (child, _, outs), found in zip(level, values, strict=True):
-            attach(child, found, outs, pending)
-    return root
+    return root, pending
+
+
+async def fetch(pending: Pending, viewer: Viewer, variables: VariableValues) -> list[Any]:
+    """One level's loads, one per relation, in `pending`'s order."""
+    level_args = [_args(child, variables) for child, _, _ in pending]
+    for (child, parents, _), args in zip(pending, level_args, strict=True):
+        if child.check is not None:  # refused before any of the level's loads starts
+            child.check(viewer, parents, args)
+    loads = [
+        _load(child, viewer, parents, args)
+        for (child, parents, _), args in zip(pending, level_args, strict=True)
+    ]
+    if len(loads) == 1:  # no task to make for a lone load (a root field, often)
+        return [await loads[0]]
+    # Every load of the level settles before a failure is raised: the reference
+    # executor that answers instead then finds everything known (and replayed,
+    # see Batches.replay), none of it half-way in flight.
+    values = await asyncio.gather(*loads, return_exceptions=True)
+    for value in values:
+        if isinstance(value, BaseException):
+            raise value
+    return values
+
+
+def project(level: Pending, values: list[Any]) -> Pending:
+    """Write a level's loaded values into their parents' answers; the next level to load."""
+    pending: Pending = []
+    for (child, _, outs), found in zip(level, values, strict=True):
+        attach(child, found, outs, pending)
+    return pending
 
 
 def _args(child: Child, variables: VariableValues) -> Args:
