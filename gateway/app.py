@@ -92,6 +92,7 @@ def create_app(
         title="BFF gateway", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )
     app.state.runtime = runtime
+    app.state.ramp = ramp  # the Lambda handler ticks it after each invocation
     introspection = settings.dev
     rules = validation_rules(introspection=introspection)
     for name, schema in (
