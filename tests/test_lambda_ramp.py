@@ -1,7 +1,7 @@
 """A self-ramping canary on Lambda: two warm containers (each a process running the Mangum
-handler, fed API Gateway events one at a time, its event loop idle in between as when
-frozen) share one redis-server; the monolith stub and the flights service run as real
-processes.
+handler, fed API Gateway events one at a time and stopped with SIGSTOP between them, as
+Lambda freezes a container) share one redis-server; the monolith stub and the flights
+service run as real processes.
 
 No background task runs on Lambda: each container ticks at the end of an invocation when a
 tick is due. The canary ramps 25 → 50 → 75 with both containers agreeing through Redis; the
@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -64,13 +65,17 @@ class Container:
         self.percents: list[int] = []  # the canary's percent as this container showed it
 
     def invoke(self, path: str, token: str | None = None) -> tuple[int, str]:
+        """One invocation; the process is stopped (SIGSTOP) from its answer to the next
+        event, like a container frozen by Lambda: nothing of it runs in between."""
         stdin, stdout = self._pipes()
+        self.process.send_signal(signal.SIGCONT)
         stdin.write(json.dumps(event_for(path, token)) + "\n")
         stdin.flush()
         ready, _, _ = select.select([stdout], [], [], ANSWER_TIMEOUT_S)
         assert ready, f"no answer within {ANSWER_TIMEOUT_S} s"
         line = stdout.readline()
         assert line, f"the container exited with {self.process.wait()}"
+        self.process.send_signal(signal.SIGSTOP)
         answer = json.loads(line)
         return answer["status"], answer["body"]
 
@@ -100,6 +105,8 @@ class Container:
 
     def stop(self) -> None:
         stdin, _ = self._pipes()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
         stdin.close()
         try:
             self.process.wait(timeout=10)
