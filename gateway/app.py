@@ -102,6 +102,7 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
+    app.state.ramp = ramp  # the Lambda handler ticks it after each invocation
     introspection = settings.dev
     rules = validation_rules(introspection=introspection)
     planners: dict[str, Planner] = {}

@@ -23,7 +23,7 @@ from gateway.identity import identify
 from gateway.observability.hooks import METRICS
 from gateway.observability.metrics import Histogram, Snapshot, labels_of
 from gateway.routing import select
-from gateway.routing.ramp_driver import bucket_quantile
+from gateway.routing.ramp_window import bucket_quantile
 from gateway.routing.table import RouteTable
 from gateway.runtime import Runtime
 

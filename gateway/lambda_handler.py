@@ -18,6 +18,10 @@ platform's own timeout (a 503 with no answer at all).
 Observability: each request writes its JSON log line to stdout (CloudWatch Logs) from
 `gateway.observability.middleware`; after each invocation the metrics counted during it are
 written as CloudWatch EMF lines. Powertools is not used: see docs/operations.md for why.
+
+After the answer, within a small budget each, before the container may freeze: the shadow
+comparisons still running finish or are cut off, and a self-ramping canary's tick runs when
+one is due (`RampDriver.settle`; no background task runs here, see ramp_driver.py).
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ from gateway.observability.sinks import emf_lines
 # How long an invocation may wait, after its answer, for shadow comparisons to finish before
 # the container freezes; the rest are cancelled and counted as cut off.
 SHADOW_BUDGET_S = 0.05
+# How long an invocation may spend, after its answer, on a due tick of the canary ramp (a
+# Redis read, and a compare-and-set when it decides); one cut off runs again next time.
+RAMP_BUDGET_S = 0.05
 
 # Built once per container, at its cold start; warm invocations reuse it.
 app = create_app()
@@ -49,15 +56,26 @@ _mangum = Mangum(
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     answer: dict[str, Any] = _mangum(event, context)
-    # Mangum ran the invocation on this loop; shadows it started finish or are cut off now.
-    asyncio.get_event_loop().run_until_complete(app.state.runtime.shadows.settle(SHADOW_BUDGET_S))
+    # Mangum ran the invocation on this loop: shadows it started finish or are cut off now,
+    # and the canary ramp ticks if a tick is due; side by side, so the answer waits for the
+    # larger budget, not the sum.
+    asyncio.get_event_loop().run_until_complete(after_answer())
     flush_metrics()
     return answer
 
 
+async def after_answer() -> None:
+    await asyncio.gather(
+        app.state.runtime.shadows.settle(SHADOW_BUDGET_S), app.state.ramp.settle(RAMP_BUDGET_S)
+    )
+
+
 def flush_metrics() -> None:
-    """This invocation's numbers as CloudWatch EMF lines, before the container may freeze."""
-    lines = emf_lines(METRICS.drain())
+    """This invocation's numbers as CloudWatch EMF lines, before the container may freeze;
+    the ramp keeps the latencies it judges canaries by."""
+    drained = METRICS.drain()
+    app.state.ramp.absorb(drained)
+    lines = emf_lines(drained)
     if lines:
         write_stdout("\n".join(lines))
 

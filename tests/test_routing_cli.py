@@ -15,8 +15,15 @@ import pytest
 
 from gateway.routing.cli import main
 from gateway.routing.document import expand_text
+from gateway.routing.ramp import RampState
+from gateway.routing.ramp_state import encode, state_key
 from gateway.routing.table import load_table, parse_table
 from tests.conftest import Stack
+from tests.support.redis_server import (
+    RedisServer,
+    redis_server_fixture,  # noqa: F401
+    redis_session_server_fixture,  # noqa: F401
+)
 
 REPO = Path(__file__).resolve().parent.parent
 ENV = {"LEGACY_URL": "http://legacy:8000", "FLIGHTS_URL": "http://flights:8001"}
@@ -459,3 +466,40 @@ def test_status_against_a_real_gateway_shows_the_table_it_serves(
     assert lines[0].split()[:5] == ["METHOD", "PATH", "STAGE", "BACKEND", "RULE"]
     assert any(line.split()[:2] == ["GET", "/api/flights/{id}"] for line in lines)
     assert served["source"] in result.stdout and "${" not in served["text"]
+
+
+def test_status_ramps_needs_the_gateways_redis(routes_file: Path) -> None:
+    result = run("status", "--ramps", "--file", str(routes_file), env={**ENV, "REDIS_URL": ""})
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: --ramps reads the gateways' Redis: set REDIS_URL (and REDIS_CLUSTER)\n"
+    )
+
+
+@pytest.mark.redis
+def test_status_ramps_shows_each_routes_latest_shared_state(
+    routes_file: Path, redis_server: RedisServer
+) -> None:
+    env = {**ENV, "REDIS_URL": redis_server.url}
+    empty = run("status", "--ramps", "--file", str(routes_file), env=env)
+    assert empty.stdout.splitlines()[-1] == "redis: no self-ramping canary state"
+    old = RampState(percent=50, changed_at=100.0, rev=2, history=("t0 gw:1 armed at 50%",))
+    new = RampState(
+        percent=0,
+        changed_at=200.0,
+        rev=3,
+        rolled_back=True,
+        reason="error rate 50.0% (1/2) > max_error_rate 1.0%",
+        history=("t1 gw:2 armed at 10%", "t2 gw:2 rollback 10% → 0%: error rate ..."),
+    )
+    with redis_server.client() as r:
+        r.set(state_key("GET /api/flights", "aaaaaaaaaaaa"), encode(old))
+        r.set(state_key("GET /api/flights", "bbbbbbbbbbbb"), encode(new))
+    result = run("status", "--ramps", "--file", str(routes_file), env=env)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines()[-3:] == [
+        "redis GET /api/flights: canary → flights at 0%, ROLLED BACK "
+        "(error rate 50.0% (1/2) > max_error_rate 1.0%) [redis, table bbbbbbbbbbbb]",
+        "  t1 gw:2 armed at 10%",
+        "  t2 gw:2 rollback 10% → 0%: error rate ...",
+    ]

@@ -4,6 +4,7 @@
     explain METHOD PATH [...]    which backend a request would get, and which rule decided why
     status [--gateway URL ...]   the migration ledger, with live numbers from a gateway, and
                                  the route-store version each gateway serves
+    status --ramps               also the self-ramping canaries' shared state, from $REDIS_URL
     push [FILE] --message WHY    check FILE, then publish it to the route store ($ROUTES_STORE)
     push --rollback              publish the version before the latest again, as a new version
     versions                     the store's versions, newest first: who, when, why
@@ -31,6 +32,7 @@ from gateway.routing.status import (
     GatewayView,
     StatusError,
     fetch_gateway,
+    fetch_ramps,
     render_canaries,
     render_live,
     render_status,
@@ -192,7 +194,9 @@ def _explain(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     """With --gateway, the gateway's own table unless --file names one to compare with."""
     if not args.gateway:
-        print(render_status(_load(args.file, args.env)))
+        table = _load(args.file, args.env)
+        print(render_status(table))
+        _shared_ramps(args, table)
         return EXIT_OK
     views = [fetch_gateway(url) for url in args.gateway]
     code = _ledger(args, views[0])
@@ -203,7 +207,21 @@ def _status(args: argparse.Namespace) -> int:
     if len(views) > 1 or any("store" in view.health for view in views):
         for url, view in zip(args.gateway, views, strict=True):
             print(_served(url, view.health))
+    _shared_ramps(args, views[0].table)
     return code
+
+
+def _shared_ramps(args: argparse.Namespace, table: RouteTable | None) -> None:
+    """--ramps: the ramps as every gateway shares them in Redis (Lambda has no
+    /_gateway/routes to ask)."""
+    if not args.ramps:
+        return
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        raise StatusError("--ramps reads the gateways' Redis: set REDIS_URL (and REDIS_CLUSTER)")
+    cluster = os.environ.get("REDIS_CLUSTER", "0") in ("1", "true", "yes")
+    ramps = fetch_ramps(url, cluster=cluster, table=table)
+    print(render_canaries("redis", ramps) if ramps else "redis: no self-ramping canary state")
 
 
 def _served(url: str, health: Mapping[str, Any]) -> str:
@@ -325,6 +343,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="URL",
         action="append",
         help="add live numbers from the first, the version each one serves (repeatable)",
+    )
+    status.add_argument(
+        "--ramps",
+        action="store_true",
+        help="the self-ramping canaries' shared state, from $REDIS_URL (how to see it on Lambda)",
     )
     status.set_defaults(run=_status)
     push = commands.add_parser("push", help="check a routes file and publish it to the store")

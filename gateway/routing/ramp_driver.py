@@ -1,16 +1,25 @@
-"""The periodic driver of self-ramping canaries: numbers in, decision (ramp.py), shared state
-out (ramp_state.py), live percents into select.LIVE_PERCENTS.
+"""The periodic driver of self-ramping canaries: numbers in (ramp_window.py), decision
+(ramp.py), shared state out (ramp_state.py), live percents into select.LIVE_PERCENTS.
 
-Under uvicorn `RampMiddleware` starts one background task on the first request (no task at
-import or in tests that never route); it ticks every `TICK_S`. Each tick, per route whose
-canary has `auto`:
+Who makes it tick:
+- under uvicorn `RampMiddleware` starts one background task on the first request (no task
+  at import or in tests that never route); it ticks every `TICK_S`;
+- on Lambda no task: the container is frozen between invocations, so a task would only run
+  in bits during requests, and a Redis call cut by a freeze would fail on thaw. The handler
+  calls `settle(budget)` after each answer instead: when a tick is due (`TICK_S` since the
+  last one) it runs, bounded by the budget; cut off or failed, it stays due for the next
+  invocation. The handler also hands each metrics drain to `absorb` (latency windows).
+
+Each tick, per route whose canary has `auto`:
 - read the shared state (create it, armed at the file's percent, when absent);
-- the window is this process's counters (RouteStats, and the backend latency histograms)
-  since the state last changed: a raise or rollback anywhere starts a new window everywhere;
+- the window is this process's counters since the state last changed: a raise or rollback
+  anywhere starts a new window everywhere;
 - ramp.next_step decides; a raise or rollback is written with compare-and-set, so of two
-  gateways deciding at once one wins and the other re-reads.
-Gates are checked every tick, so a rollback comes within about a second of the errors; the
-`every` cadence only limits raises.
+  gateways deciding at once one wins and the other re-reads. Each one written is a JSON
+  line on stdout (`"message": "ramp"`), like the request lines.
+Gates are checked every tick, so a rollback comes within about a second of the errors (on
+Lambda: at the end of the first invocation a second after the last tick); the `every`
+cadence only limits raises.
 """
 
 from __future__ import annotations
@@ -20,20 +29,23 @@ import contextlib
 import logging
 import os
 import socket
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.observability.hooks import METRICS
-from gateway.observability.metrics import BUCKETS, Metrics, labels_of
+from gateway.observability.metrics import Metrics, Snapshot
 from gateway.routing import select
 from gateway.routing.policies import Auto
-from gateway.routing.ramp import BackendWindow, RampState, Window, apply, first_state, next_step
+from gateway.routing.ramp import RampState, apply, first_state, next_step
 from gateway.routing.ramp_state import RampStore
+from gateway.routing.ramp_window import Counts, Latencies, route_counts
 from gateway.routing.routes import Route
 from gateway.routing.stats import RouteStats
 from gateway.routing.table import RouteTable
@@ -48,42 +60,21 @@ class Tables(Protocol):
     def current(self) -> RouteTable: ...
 
 
-@dataclass(frozen=True)
-class _Calls:
-    requests: int = 0
-    errors: int = 0
-    buckets: tuple[int, ...] = (0,) * len(BUCKETS)
-    observed: int = 0  # latency samples, including those over the last bucket
-
-    def minus(self, other: _Calls) -> _Calls:
-        """A window; a counter that went down (metrics drained on Lambda) counts from 0."""
-        return _Calls(
-            max(0, self.requests - other.requests),
-            max(0, self.errors - other.errors),
-            tuple(max(0, a - b) for a, b in zip(self.buckets, other.buckets, strict=True)),
-            max(0, self.observed - other.observed),
-        )
-
-    def window(self) -> BackendWindow:
-        return BackendWindow(
-            self.requests, self.errors, bucket_quantile(self.buckets, self.observed, 0.99)
-        )
+def write_stdout(line: str) -> None:
+    """Under uvicorn the process's output; on Lambda CloudWatch Logs."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 @dataclass(frozen=True)
-class _Counts:
-    canary: _Calls
-    primary: _Calls
-    matched: int
-    compared: int
+class _Write:
+    """A state this gateway is writing to the store, with what its log line says."""
 
-    def minus(self, other: _Counts) -> Window:
-        return Window(
-            self.canary.minus(other.canary).window(),
-            self.primary.minus(other.primary).window(),
-            shadow_compared=max(0, self.compared - other.compared),
-            shadow_matched=max(0, self.matched - other.matched),
-        )
+    key: tuple[str, str]  # (table version, route key)
+    expected_rev: int
+    new: RampState
+    action: str  # armed | raise | rollback
+    from_percent: int | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +83,7 @@ class _Seen:
     it changed (the window's start) and the last decision taken on it here."""
 
     state: RampState
-    start: _Counts
+    start: Counts
     last: str
 
 
@@ -105,11 +96,18 @@ class RampDriver:
         *,
         metrics: Metrics = METRICS,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        write: Callable[[str], None] = write_stdout,
     ) -> None:
         self._routes, self._stats, self._store = routes, stats, store
-        self._metrics, self._clock = metrics, clock
+        self._latencies = Latencies(metrics)
+        self._clock, self._monotonic, self._write = clock, monotonic, write
         self._seen: dict[tuple[str, str], _Seen] = {}
+        # A write whose answer this process has not seen (a tick cut off by its budget): if
+        # the store holds it on the next read, it was this gateway's decision and is logged.
+        self._writing: dict[tuple[str, str], _Write] = {}
         self._task: asyncio.Task[None] | None = None
+        self._ticked_at: float | None = None  # settle(): when the last tick completed
         self._checked = ""  # the last table version found without a ramped canary
         self._name = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -129,6 +127,27 @@ class RampDriver:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    async def settle(self, budget_s: float) -> None:
+        """The Lambda handler's tick, after an invocation's answer: at most one per `TICK_S`,
+        within `budget_s`. One that fails or is cut off stays due: the next invocation runs
+        it, and the numbers it would have judged are still in the window."""
+        if self._ticked_at is not None and self._monotonic() - self._ticked_at < TICK_S:
+            return
+        try:
+            await asyncio.wait_for(self.tick(), budget_s)
+        except TimeoutError:
+            logger.warning("ramp: tick cut off after %g s; it runs again next invocation", budget_s)
+            return
+        except Exception:  # Redis down: the last percents stay; due again next invocation
+            logger.exception("ramp: tick failed; keeping the last percents")
+            return
+        self._ticked_at = self._monotonic()
+
+    def absorb(self, drained: Snapshot) -> None:
+        """What the Lambda handler drained from the metrics (for EMF): latency windows keep
+        their samples across invocations."""
+        self._latencies.absorb(drained)
+
     async def _run(self) -> None:
         while True:
             try:
@@ -139,26 +158,29 @@ class RampDriver:
 
     async def tick(self) -> None:
         table = self._routes.current()
-        stats = self._stats.snapshot()["routes"]
-        histograms = self._metrics.snapshot().histograms
+        ramped = _ramped(table.routes)
         live: dict[tuple[str, str], int] = {}
-        for route in _ramped(table.routes):
-            counts = _counts(route, stats.get(route.key, {}), histograms)
-            seen = await self._step(route, table.version, counts)
-            live[(table.version, route.key)] = seen.state.percent
+        if ramped:
+            stats = self._stats.snapshot()["routes"]
+            latencies = self._latencies.totals()
+            for route in ramped:
+                counts = route_counts(route, stats.get(route.key, {}), latencies)
+                seen = await self._step(route, table.version, counts)
+                live[(table.version, route.key)] = seen.state.percent
         # One event loop runs this and the requests: the dict is never seen half-updated.
         for key in [key for key in select.LIVE_PERCENTS if key not in live]:
             del select.LIVE_PERCENTS[key]
         select.LIVE_PERCENTS.update(live)
         self._seen = {key: self._seen[key] for key in live}
 
-    async def _step(self, route: Route, version: str, counts: _Counts) -> _Seen:
+    async def _step(self, route: Route, version: str, counts: Counts) -> _Seen:
         canary = route.canary
         assert canary is not None and canary.auto is not None
         key, now = (version, route.key), self._clock()
         state = await self._read(route, version, canary.percent, now)
         seen = self._seen.get(key)
         if seen is None or seen.state.rev != state.rev:
+            self._own_write_landed(key, state)
             seen = _Seen(state, counts, seen.last if seen else "")
         decision = next_step(canary.auto, state, counts.minus(seen.start), now=now)
         if decision.action in ("hold", "stay"):
@@ -173,14 +195,29 @@ class RampDriver:
             seen = replace(seen, last=decision.reason)
         else:
             new = apply(state, decision, now=now, stamp=self._stamp(now))
-            if await self._store.swap(route.key, version=version, expected_rev=state.rev, new=new):
-                log = logger.warning if decision.action == "rollback" else logger.info
-                log("ramp: %s", f"{route.key} {new.history[-1]}")
+            if await self._swap(_Write(key, state.rev, new, decision.action, state.percent)):
                 seen = _Seen(new, counts, decision.reason)
             else:  # another gateway wrote first: its state stands, read it next tick
                 seen = replace(seen, last="another gateway decided first")
         self._seen[key] = seen
         return seen
+
+    async def _swap(self, write: _Write) -> bool:
+        """Compare-and-set, and the decision's JSON line when it was this gateway's."""
+        version, route_key = write.key
+        self._writing[write.key] = write
+        done = await self._store.swap(
+            route_key, version=version, expected_rev=write.expected_rev, new=write.new
+        )
+        del self._writing[write.key]
+        if done:
+            self._log(write)
+        return done
+
+    def _own_write_landed(self, key: tuple[str, str], state: RampState) -> None:
+        write = self._writing.pop(key, None)
+        if write is not None and write.new == state:
+            self._log(write)
 
     async def _read(self, route: Route, version: str, start: int, now: float) -> RampState:
         state = await self._store.get(route.key, version=version)
@@ -188,10 +225,28 @@ class RampDriver:
             return state
         armed = first_state(start, now)
         armed = replace(armed, rev=1, history=(f"{self._stamp(now)} armed at {start}%",))
-        if await self._store.swap(route.key, version=version, expected_rev=0, new=armed):
-            logger.info("ramp: %s armed at %d%% (table %s)", route.key, start, version)
+        if await self._swap(_Write((version, route.key), 0, armed, "armed")):
             return armed
         return await self._store.get(route.key, version=version) or armed
+
+    def _log(self, write: _Write) -> None:
+        """One JSON line per state this gateway wrote: armed, raise or rollback."""
+        version, route_key = write.key
+        at = datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="milliseconds")
+        line: dict[str, Any] = {
+            "level": "WARNING" if write.action == "rollback" else "INFO",
+            "message": "ramp",
+            "timestamp": at.replace("+00:00", "Z"),
+            "route": route_key,
+            "action": write.action,
+            "from_percent": write.from_percent,
+            "percent": write.new.percent,
+            "reason": write.new.reason,
+            "rev": write.new.rev,
+            "gateway": self._name,
+            "table_version": version,
+        }
+        self._write(orjson.dumps({k: v for k, v in line.items() if v is not None}).decode())
 
     def view(self) -> dict[str, Any]:
         """For /_gateway/routes "canaries": the state each ramped route is in, as seen here."""
@@ -222,13 +277,15 @@ class RampDriver:
 
 
 class RampMiddleware:
-    """Starts the driver on the first request (uvicorn): nothing runs before there is a loop."""
+    """Starts the driver on the first request under uvicorn: nothing runs before there is a
+    loop. On Lambda the handler calls `RampDriver.settle` after each invocation instead."""
 
     def __init__(self, app: ASGIApp, *, driver: RampDriver) -> None:
         self.app, self.driver = app, driver
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        # Under Mangum (the scope carries the Lambda event) the handler ticks: no task.
+        if scope["type"] == "http" and "aws.event" not in scope:
             self.driver.ensure_started()
         await self.app(scope, receive, send)
 
@@ -246,39 +303,3 @@ def _auto_view(auto: Auto) -> dict[str, Any]:
         "min_shadow_match": auto.min_shadow_match,
         "min_requests": auto.min_requests,
     }
-
-
-def _counts(route: Route, stats: dict[str, Any], histograms: dict[Any, Any]) -> _Counts:
-    assert route.canary is not None
-    by_backend = stats.get("by_backend", {})
-    shadow = stats.get("shadow", {})
-
-    def calls(backend: str) -> _Calls:
-        counted = by_backend.get(backend, {})
-        histogram = histograms.get(
-            ("gateway_backend_seconds", labels_of({"backend": backend, "route": route.key}))
-        )
-        buckets = tuple(histogram.buckets) if histogram else (0,) * len(BUCKETS)
-        observed = histogram.count if histogram else 0
-        return _Calls(counted.get("requests", 0), counted.get("errors", 0), buckets, observed)
-
-    matched = int(shadow.get("match", 0))
-    return _Counts(
-        calls(route.canary.target),
-        calls(route.target),
-        matched,
-        matched + shadow.get("mismatch", 0),
-    )
-
-
-def bucket_quantile(buckets: tuple[int, ...], observed: int, q: float) -> float | None:
-    """The upper bound of the histogram bucket holding quantile `q` (over the last bucket:
-    infinity); None without samples. Per-bucket counts, as metrics.Histogram keeps them."""
-    if not observed:
-        return None
-    needed, running = q * observed, 0
-    for bound, count in zip(BUCKETS, buckets, strict=True):
-        running += count
-        if running >= needed:
-            return bound
-    return float("inf")

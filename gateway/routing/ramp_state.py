@@ -116,6 +116,21 @@ class RedisRampStore:
         done = await self._swap(keys=keys, args=[expected_rev, encode(new), TTL_S])
         return bool(done)
 
+    async def latest(self) -> dict[str, tuple[str, RampState]]:
+        """Per route key, the table version and state changed last (`routes status
+        --ramps`): an old table version's key stays until its TTL, and only the newest moves."""
+        found: dict[str, tuple[str, RampState]] = {}
+        async for key in self._client.scan_iter(match=f"{KEY_PREFIX}*", count=100):
+            text = await self._client.get(key)
+            if text is None:  # expired since the scan saw it
+                continue
+            name = key.decode() if isinstance(key, bytes) else str(key)
+            version, route_key = name.removeprefix(KEY_PREFIX).split(":", 1)
+            state = decode(text)
+            if route_key not in found or state.changed_at > found[route_key][1].changed_at:
+                found[route_key] = (version, state)
+        return found
+
     async def aclose(self) -> None:
         await self._client.aclose()
 

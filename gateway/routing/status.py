@@ -4,13 +4,16 @@
     GET     /api/flights/{id}  migrated    flights  routes[0]
     GET     /api/flights       canary 25%  legacy   routes[1]; canary 25% → flights (traveler); …
 
-With a gateway, its `GET /_gateway/routes` answer ({"health": ..., "stats": ...}) adds
+With `--ramps`, the self-ramping canaries' shared state is read from Redis (`fetch_ramps`),
+as the gateways read it: the way to see them on Lambda, where `/_gateway/routes` is not
+routed. With a gateway, its `GET /_gateway/routes` answer ({"health": ..., "stats": ...}) adds
 requests, error rate and shadow match rate per route, and whether it runs the same version.
 When the answer also carries the table the gateway runs ("table": {"source": "routes.yaml",
 "text": <the file with its ${VAR}s expanded>}), the ledger is the gateway's own and no local
 file is needed; without it, `render_live` shows the gateway's numbers by route key alone.
 """
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +21,7 @@ from typing import Any
 import httpx
 
 from gateway.routing.ledger import LedgerRow, migration_ledger, unused_routes
+from gateway.routing.ramp import RampState
 from gateway.routing.table import RouteTable, parse_table
 
 STATS_PATH = "/_gateway/routes"
@@ -58,6 +62,41 @@ def fetch_gateway(url: str, *, timeout_s: float = 5.0) -> GatewayView:
     table = _served_table(body.get("table"), address)
     canaries = body.get("canaries") if isinstance(body.get("canaries"), dict) else None
     return GatewayView(body["health"], body["stats"], table, canaries)
+
+
+def fetch_ramps(redis_url: str, *, cluster: bool, table: RouteTable | None) -> dict[str, Any]:
+    """Each ramped route's latest shared state, as `render_canaries` takes it; `table` (the
+    local file, when it loads) names the canaries' targets. The one place that handles
+    Redis errors here."""
+    from redis.exceptions import RedisError
+
+    from gateway.routing.ramp_state import RedisRampStore
+
+    async def read() -> dict[str, tuple[str, RampState]]:
+        store = RedisRampStore(redis_url, cluster=cluster, timeout_s=5.0)
+        try:
+            return await store.latest()
+        finally:
+            await store.aclose()
+
+    try:
+        found = asyncio.run(read())
+    except (RedisError, OSError) as exc:
+        raise StatusError(f"cannot read the ramps from $REDIS_URL: {exc}") from exc
+    routes = table.routes if table is not None else ()
+    targets = {route.key: route.canary.target for route in routes if route.canary is not None}
+    return {
+        key: {
+            "target": targets.get(key, "?"),
+            "percent": state.percent,
+            "rolled_back": state.rolled_back,
+            "reason": state.reason,
+            "history": list(state.history),
+            "store": "redis",
+            "table_version": version,
+        }
+        for key, (version, state) in found.items()
+    }
 
 
 def render_canaries(url: str, canaries: Mapping[str, Any]) -> str:
