@@ -35,8 +35,7 @@ from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 from gateway.app import create_app
 from gateway.events_handler import handle as events
 from gateway.observability.hooks import METRICS
-from gateway.observability.middleware import write_stdout
-from gateway.observability.sinks import emf_lines
+from gateway.observability.sinks import emf_lines, write_stdout
 
 # How long an invocation may wait, after its answer, for shadow comparisons to finish before
 # the container freezes; the rest are cancelled and counted as cut off.

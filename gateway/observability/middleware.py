@@ -8,7 +8,6 @@ sent writes the request's one log line and counts it.
 from __future__ import annotations
 
 import functools
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,19 +19,11 @@ from gateway.observability.hooks import METRICS, RequestNotes, begin_request, en
 from gateway.observability.logline import RequestLine, line_json, operation_name
 from gateway.observability.metrics import Key, Metrics, labels_of
 from gateway.observability.request_id import correlation_id, parse_traceparent
+from gateway.observability.sinks import write_stdout
 
 QUIET_PATHS = frozenset({"/healthz", "/metrics"})  # polled by probes and scrapers
 MAX_CAPTURED_BODY = 64 * 1024  # enough for any operation's name; bodies are capped anyway
 MAX_OPERATION_LABELS = 200  # operation names are the client's: bound the metric series
-
-
-def write_stdout(line: str) -> None:
-    """Under uvicorn a process's stdout; on Lambda, CloudWatch Logs. One unbuffered write per
-    line (a line under PIPE_BUF reaches a pipe whole), not print + flush: this runs once per
-    request, and the text layer's lock, buffer and flush cost more than the line itself."""
-    data = (line + "\n").encode()
-    while data:
-        data = data[os.write(1, data) :]
 
 
 @dataclass

@@ -29,7 +29,6 @@ import contextlib
 import logging
 import os
 import socket
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -41,6 +40,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.observability.hooks import METRICS
 from gateway.observability.metrics import Metrics, Snapshot
+from gateway.observability.sinks import write_stdout
 from gateway.routing import select
 from gateway.routing.policies import Auto
 from gateway.routing.ramp import RampState, apply, first_state, next_step
@@ -58,12 +58,6 @@ class Tables(Protocol):
     """The live route table: a file (reload.py) or the route store (remote.py)."""
 
     def current(self) -> RouteTable: ...
-
-
-def write_stdout(line: str) -> None:
-    """Under uvicorn the process's output; on Lambda CloudWatch Logs."""
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
 
 
 @dataclass(frozen=True)
