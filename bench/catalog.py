@@ -6,6 +6,11 @@ stays and car rentals, and the exchange rates → 6. (b) needs the trip instead 
 then the same five → 6. The passthrough forwards one request → 1. The hand-written BFF
 (bff-a, bff-b; bench/handwritten_bff.py) makes the same calls as the gateway.
 
+(a), (b), their baseline c and the hand-written BFF's bff-a and bff-b send a rotation: one
+request per traveler of `fixtures.rotation` (64 travelers, each with their own token and
+variables), in the same order on every side, so concurrent requests rarely ask for the same
+backend data and the gateway cannot share in-flight backend calls between them.
+
 Baselines of issue 8 (REST passthrough): the stub served directly and a minimal aiohttp
 reverse proxy (bench/minimal_proxy.py); of issue 9 (the GraphQL answer path): the
 hand-written BFF. Targets that take a ratio of a second scenario name it (`Target.of`).
@@ -26,14 +31,14 @@ from bench.fixtures import (
     agent_token,
     flights_note,
     flights_request,
+    gateway_answer,
     gateway_comparison_note,
-    gateway_mobile_answer,
-    mobile_itinerary_request,
+    mobile_itinerary_rotation,
     public_request,
     token,
     trip_owner,
-    web_trips_answer,
     web_trips_request,
+    web_trips_rotation,
 )
 from bench.hostile import HostileBodyScenario
 from bench.l2 import AnswerL2Scenario
@@ -50,10 +55,14 @@ ROUTED = ("stub", "flights", "gateway-routes")  # the repository's routes.yaml
 TAIL = Target("p99_over_p50", "<=", 3)  # issue 8: p99 ≤ 3 × p50 at 32 connections
 
 
-def baseline_request(stack: Stack) -> HttpRequest:
-    """(a)'s request, headers and body alike, sent to the bare endpoint."""
-    web = web_trips_request(stack)
-    return HttpRequest("POST", "/answer", web.headers, web.body)
+def to_path(path: str, requests: Sequence[HttpRequest]) -> list[HttpRequest]:
+    """The same requests, headers and bodies alike, sent to another endpoint."""
+    return [HttpRequest(r.method, path, r.headers, r.body) for r in requests]
+
+
+def baseline_rotation(stack: Stack) -> list[HttpRequest]:
+    """(a)'s rotation sent to the bare endpoint (it answers one fixed body to all)."""
+    return to_path("/answer", web_trips_rotation(stack))
 
 
 def baseline_public_request(stack: Stack) -> HttpRequest:
@@ -75,24 +84,24 @@ def owner_trip_request(stack: Stack) -> HttpRequest:
     return HttpRequest("GET", f"/api/trips/{PASSTHROUGH_TRIP}", headers)
 
 
-def bff_web_request(stack: Stack) -> HttpRequest:
-    """(a)'s request, headers and body alike, sent to the hand-written BFF's endpoint."""
-    web = web_trips_request(stack)
-    return HttpRequest("POST", "/web/trips", web.headers, web.body)
+def bff_web_rotation(stack: Stack) -> list[HttpRequest]:
+    """(a)'s rotation sent to the hand-written BFF's endpoint."""
+    return to_path("/web/trips", web_trips_rotation(stack))
 
 
-def bff_mobile_request(stack: Stack) -> HttpRequest:
-    """(b)'s request, headers and body alike, sent to the hand-written BFF's endpoint."""
-    mobile = mobile_itinerary_request(stack)
-    return HttpRequest("POST", "/mobile/itinerary", mobile.headers, mobile.body)
+def bff_mobile_rotation(stack: Stack) -> list[HttpRequest]:
+    """(b)'s rotation sent to the hand-written BFF's endpoint."""
+    return to_path("/mobile/itinerary", mobile_itinerary_rotation(stack))
 
 
 def bff_web_check(stack: Stack, answer: httpx.Response) -> str:
-    return gateway_comparison_note(answer.content, lambda: web_trips_answer(stack))
+    first = web_trips_rotation(stack)[0]
+    return gateway_comparison_note(answer.content, lambda: gateway_answer(stack, first))
 
 
 def bff_mobile_check(stack: Stack, answer: httpx.Response) -> str:
-    return gateway_comparison_note(answer.content, lambda: gateway_mobile_answer(stack))
+    first = mobile_itinerary_rotation(stack)[0]
+    return gateway_comparison_note(answer.content, lambda: gateway_answer(stack, first))
 
 
 def shadowed_flights_request(stack: Stack) -> HttpRequest:
@@ -114,16 +123,16 @@ def canaried_flights_check(stack: Stack, answer: httpx.Response) -> str:
 SCENARIOS: Sequence[Scenario] = (
     LoadScenario(
         name="c",
-        title="baseline: bare FastAPI endpoint, fixed JSON body the size of (a)'s answer",
+        title="baseline: bare FastAPI endpoint, (a)'s rotation, fixed body of t-1's answer",
         service="baseline",
-        request=baseline_request,
+        request=baseline_rotation,
         needs=("baseline",),
     ),
     LoadScenario(
         name="bff-a",
-        title="baseline: hand-written FastAPI + httpx (aiohttp transport) BFF, (a)'s answer",
+        title="baseline: hand-written FastAPI + httpx (aiohttp transport) BFF, (a)'s rotation",
         service="bff",
-        request=bff_web_request,
+        request=bff_web_rotation,
         needs=("stub", "bff"),
         baseline="c",
         targets=(Target("backend_requests", "==", 6),),
@@ -132,9 +141,9 @@ SCENARIOS: Sequence[Scenario] = (
     ),
     LoadScenario(
         name="bff-b",
-        title="baseline: hand-written FastAPI + httpx (aiohttp transport) BFF, (b)'s answer",
+        title="baseline: hand-written FastAPI + httpx (aiohttp transport) BFF, (b)'s rotation",
         service="bff",
-        request=bff_mobile_request,
+        request=bff_mobile_rotation,
         needs=("stub", "bff"),
         baseline="c",
         targets=(Target("backend_requests", "==", 6),),
@@ -143,9 +152,9 @@ SCENARIOS: Sequence[Scenario] = (
     ),
     LoadScenario(
         name="a",
-        title="web `trips(first: 20)`, full field set (aiohttp transport)",
+        title="web `trips(first: 20)`, full field set, 64 travelers in turn (aiohttp transport)",
         service="gateway-aiohttp",
-        request=web_trips_request,
+        request=web_trips_rotation,
         needs=GATEWAY,
         baseline="c",
         targets=(
@@ -159,7 +168,7 @@ SCENARIOS: Sequence[Scenario] = (
         name="a-httpcore",
         title="(a) with GATEWAY_HTTP_TRANSPORT=httpcore",
         service="gateway-httpcore",
-        request=web_trips_request,
+        request=web_trips_rotation,
         needs=("stub", "gateway-httpcore"),
         baseline="c",
         targets=(Target("backend_requests", "==", 6),),
@@ -167,9 +176,9 @@ SCENARIOS: Sequence[Scenario] = (
     ),
     LoadScenario(
         name="b",
-        title="mobile `itinerary` of a trip with flights, stays and cars",
+        title="mobile `itinerary`, 64 travelers' trips with flights, stays and cars in turn",
         service="gateway-aiohttp",
-        request=mobile_itinerary_request,
+        request=mobile_itinerary_rotation,
         needs=GATEWAY,
         baseline="c",
         targets=(Target("ratio", ">=", 0.8, of="bff-b"), Target("backend_requests", "==", 6)),
@@ -177,7 +186,7 @@ SCENARIOS: Sequence[Scenario] = (
     ),
     LoadScenario(
         name="trips-cold",
-        title="(a) again, every CACHE_TTL_*=0, measured next to trips-warm",
+        title="(a) for t-1 only, every CACHE_TTL_*=0, measured next to trips-warm",
         service="gateway-aiohttp",
         request=web_trips_request,
         needs=GATEWAY,
@@ -189,7 +198,7 @@ SCENARIOS: Sequence[Scenario] = (
     ),
     LoadScenario(
         name="trips-warm",
-        title="(a) with the cache on (default TTLs, L1 only), entity and trip-list cache warm",
+        title="(a) for t-1 only, cache on (default TTLs, L1 only), entity and trip-list cache warm",
         service="gateway-cached",
         request=web_trips_request,
         needs=("stub", "gateway-cached"),

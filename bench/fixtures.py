@@ -1,13 +1,16 @@
 """The queries of the issue and the values a run derives once from the live stack:
 tokens, the answers to (a) and to the public query (whose sizes the baselines copy), the
-trip that (b) asks for, and the travelers and flights of the flights-batch scenarios.
+rotation of travelers and trips that (a) and (b) ask for, and the travelers and flights of
+the flights-batch scenarios.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +21,11 @@ from bench.services import REPOSITORY_ROUTES, Stack
 from gateway.auth import issue_dev_token
 from gateway.routing.select import RouteDecision, RouteRequest, sticky_bucket
 from gateway.routing.table import load_table
+from legacy_stub.data import Dataset, Json, build_dataset
+from legacy_stub.settings import StubSettings
 
 TRAVELER = "t-1"  # 40 trips: a full page of 20
+ROTATION = 64  # travelers (a) and (b) rotate through: twice the 32 connections
 
 WEB_TRIPS = """query WebTrips($traveler: ID!) {
   trips(travelerId: $traveler, first: 20) {
@@ -55,16 +61,89 @@ def token(stack: Stack, traveler: str = TRAVELER) -> str:
     return issued
 
 
-def web_trips_request(stack: Stack) -> HttpRequest:
-    variables = {"traveler": TRAVELER}
-    return HttpRequest.graphql("/graphql/web", WEB_TRIPS, variables=variables, token=token(stack))
-
-
-def mobile_itinerary_request(stack: Stack) -> HttpRequest:
-    variables = {"trip": itinerary_trip_id(stack)}
+def web_trips_request(stack: Stack, traveler: str = TRAVELER) -> HttpRequest:
+    variables = {"traveler": traveler}
     return HttpRequest.graphql(
-        "/graphql/mobile", MOBILE_ITINERARY, variables=variables, token=token(stack)
+        "/graphql/web", WEB_TRIPS, variables=variables, token=token(stack, traveler)
     )
+
+
+def mobile_itinerary_request(stack: Stack, pick: Pick) -> HttpRequest:
+    variables = {"trip": pick.trip}
+    return HttpRequest.graphql(
+        "/graphql/mobile", MOBILE_ITINERARY, variables=variables, token=token(stack, pick.traveler)
+    )
+
+
+def web_trips_rotation(stack: Stack) -> list[HttpRequest]:
+    """(a) for each traveler of the rotation, with their own token."""
+    return [web_trips_request(stack, pick.traveler) for pick in rotation(stack)]
+
+
+def mobile_itinerary_rotation(stack: Stack) -> list[HttpRequest]:
+    """(b) for each traveler's trip of the rotation, with the traveler's own token."""
+    return [mobile_itinerary_request(stack, pick) for pick in rotation(stack)]
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One traveler of the rotation and the trip of theirs that (b) asks for."""
+
+    traveler: str
+    trip: str
+
+
+def rotation(stack: Stack) -> list[Pick]:
+    """The rotation, chosen from the dataset the stub builds (same seed and sizes)."""
+
+    def choose() -> list[Pick]:
+        settings = StubSettings.from_env(os.environ)
+        dataset = build_dataset(settings.seed, settings.travelers, settings.trips)
+        return choose_rotation(dataset, ROTATION)
+
+    picks: list[Pick] = stack.memo("rotation", choose)
+    return picks
+
+
+def choose_rotation(dataset: Dataset, count: int) -> list[Pick]:
+    """The `count` travelers with the most trips (t-1 first: 40) among those with a trip
+    that has flights, hotel stays and car rentals, at least one priced in another currency
+    than theirs; each with their first such trip. So (b) always makes its 6 backend calls,
+    fx included, and (a)'s pages almost surely do too (with the stub's default dataset and
+    64 travelers: 9-40 trips each, pages of 12 trips on average).
+    """
+    trips_of: dict[str, list[Json]] = {}
+    for trip in sorted(dataset.trips.values(), key=lambda trip: _number(trip["id"])):
+        trips_of.setdefault(trip["traveler_id"], []).append(trip)
+    busiest = sorted(trips_of, key=lambda traveler: (-len(trips_of[traveler]), _number(traveler)))
+    picks: list[Pick] = []
+    for traveler in busiest:
+        currency = dataset.travelers[traveler]["currency"]
+        full = (trip for trip in trips_of[traveler] if _needs_fx(dataset, trip, currency))
+        chosen = next(full, None)
+        if chosen is not None:
+            picks.append(Pick(traveler, chosen["id"]))
+        if len(picks) == count:
+            return picks
+    raise LookupError(f"only {len(picks)} travelers have a full trip priced in two currencies")
+
+
+def _needs_fx(dataset: Dataset, trip: Json, currency: str) -> bool:
+    """Flights, stays and cars all booked, and one of them priced in another currency."""
+    kinds = (
+        (dataset.flights, trip["flight_ids"]),
+        (dataset.hotel_stays, trip["hotel_stay_ids"]),
+        (dataset.car_rentals, trip["car_rental_ids"]),
+    )
+    if not all(ids for _, ids in kinds):
+        return False
+    prices: Iterable[str] = (table[i]["price"]["currency"] for table, ids in kinds for i in ids)
+    return any(price != currency for price in prices)
+
+
+def _number(entity_id: str) -> int:
+    """_number("trip-12") → 12"""
+    return int(entity_id.rpartition("-")[2])
 
 
 def public_request(stack: Stack | None = None) -> HttpRequest:
@@ -124,26 +203,6 @@ def baseline_public_body_file(stack: Stack) -> Path:
     if not path.exists():
         path.write_bytes(public_answer(stack))
     return path
-
-
-def first_full_trip(answer: Any) -> str:
-    """The first trip on the page with flights, hotel stays and car rentals all booked.
-
-    {"data": {"trips": {"items": [{"id": "x", "flights": [], …}, {"id": "y", …all three}]}}}
-    → "y"
-    """
-    for trip in answer["data"]["trips"]["items"]:
-        if trip["flights"] and trip["hotelStays"] and trip["carRentals"]:
-            found: str = trip["id"]
-            return found
-    raise LookupError("no trip of the page has flights, hotel stays and car rentals")
-
-
-def itinerary_trip_id(stack: Stack) -> str:
-    trip: str = stack.memo(
-        "itinerary_trip", lambda: first_full_trip(json.loads(web_trips_answer(stack)))
-    )
-    return trip
 
 
 def trip_owner(stack: Stack, trip_id: str) -> str:
@@ -261,15 +320,17 @@ def flights_note(stack: Stack, answer: httpx.Response, *, canary: bool) -> str:
 # --- issue 9: the hand-written BFF --------------------------------------------------------
 
 
-def gateway_mobile_answer(stack: Stack) -> bytes:
-    """The gateway's answer to (b), fetched once per run (the hand-written BFF must match)."""
+def gateway_answer(stack: Stack, request: HttpRequest) -> bytes:
+    """The gateway's answer to one of its requests, fetched once per run (the hand-written
+    BFF's answer to the same request must match it)."""
 
     def fetch() -> bytes:
-        response = mobile_itinerary_request(stack).send(stack.url("gateway-aiohttp"))
+        response = request.send(stack.url("gateway-aiohttp"))
         response.raise_for_status()
         return response.content
 
-    answer: bytes = stack.memo("mobile_itinerary_answer", fetch)
+    key = f"gateway_answer:{request.path}:{request.headers.get('Authorization')}:{request.body!r}"
+    answer: bytes = stack.memo(key, fetch)
     return answer
 
 

@@ -112,7 +112,7 @@ class AnswerL2Scenario:
             "script_dir": stack.workdir,
             "connections": options.connections,
             "threads": options.threads,
-            "bodies": bodies,
+            "cycle": [template.with_body(body) for body in bodies],
         }
         warm = run_wrk(url, template, duration_s=options.warmup_s, start=position, **args)
         position += warm.sent or 0

@@ -1,6 +1,10 @@
 """HTTP load scenarios: probe once (and count the backend requests it causes), warm up,
 then a fixed-duration closed-loop run with wrk at a fixed number of connections.
 
+A scenario sends one request, or a rotation: a list of requests wrk sends in turn (many
+travelers, each with their own token and variables), so that concurrent requests ask for
+different data. Every request of a rotation is probed once before the run.
+
 Optional checks around the measured run: `X-Cache` of a few plain requests before and
 after it, the stub's counter over the whole run divided by the requests wrk sent, and
 the run's own Redis staying silent (every answer an L1 hit).
@@ -17,22 +21,25 @@ import httpx
 
 from bench.fixtures import reset_stub, stub_stats, wait_until_stub_idle
 from bench.redis_server import read_counters, reset_counters
-from bench.request import HttpRequest, send_each, send_many
+from bench.request import HttpRequest, send_each
 from bench.results import Result, Target
 from bench.scenario import Options
 from bench.services import Stack
 from bench.wrk import WrkSummary, run_wrk
 
 X_CACHE_SAMPLES = 3  # plain requests before and after the measured run
+PROBE_AT_ONCE = 8  # a rotation's probes in flight at a time
 
 
 @dataclass(frozen=True)
 class LoadScenario:
-    """`service` answers `request`; `counts_backend` reads the stub's counters around it.
+    """`service` answers `request` (one request, or a rotation sent in turn through wrk's
+    cycling script); `counts_backend` reads the stub's counters around it, the first
+    request of a rotation alone, then over a burst of the rotation in turn.
 
-    - `count_sent`: wrk sends through the cycling script (with this one body), which
-      reports how many requests it sent; the new scenarios use it on both sides of each
-      ratio, so both sides pay the same per-request Lua call in the client;
+    - `count_sent`: wrk sends through the cycling script even a single request; the
+      script reports how many requests it sent, and both sides of a ratio that use it pay
+      the same per-request Lua call in the client;
     - `backend_over_run`: the stub's counter over the measured run ÷ requests sent;
     - `x_cache`: the `X-Cache` every sampled answer should carry;
     - `redis_quiet`: the run's Redis must see no command during the measured run (any
@@ -44,7 +51,7 @@ class LoadScenario:
     name: str
     title: str
     service: str
-    request: Callable[[Stack], HttpRequest]
+    request: Callable[[Stack], HttpRequest | Sequence[HttpRequest]]
     needs: tuple[str, ...]
     baseline: str | None = None
     targets: tuple[Target, ...] = ()
@@ -57,13 +64,18 @@ class LoadScenario:
 
     def run(self, stack: Stack, options: Options) -> Result:
         url = stack.url(self.service)
-        request = self.request(stack)
-        probe = request.send(url)
-        problem = probe_problem(probe)
-        if problem is not None:
-            status = "not available" if probe.status_code == 404 else "failed"
-            return self._result(status=status, note=f"{request.method} {request.path}: {problem}")
+        requests = as_requests(self.request(stack))
+        request = requests[0]
+        probes = send_each(url, requests, at_once=PROBE_AT_ONCE)
+        failed = rotation_problem(requests, probes)
+        if failed is not None:
+            status = "not available" if failed[0].status_code == 404 else "failed"
+            return self._result(status=status, note=failed[1])
+        probe = probes[0]
         details: dict[str, Any] = {"response_bytes": len(probe.content)}
+        if len(requests) > 1:
+            sizes = [len(answer.content) for answer in probes]
+            details["rotation"] = {"requests": len(requests), "mean_bytes": sum(sizes) / len(sizes)}
         notes: list[str] = [] if self.check is None else [self.check(stack, probe)]
         backend: float | None = None
         if self.counts_backend:
@@ -73,14 +85,14 @@ class LoadScenario:
             backend = float(stats["total"])
             details["backend_requests"] = stats["requests"]
         before = self._sample_x_cache(url, request)
-        run_wrk(url, request, **self._wrk_args(stack, options, options.warmup_s, request))
+        run_wrk(url, request, **self._wrk_args(stack, options, options.warmup_s, requests))
         if self.backend_over_run:
             wait_until_stub_idle(stack)
             reset_stub(stack)
         if self.redis_quiet:
             reset_counters(stack.url("redis"))
         summary = run_wrk(
-            url, request, **self._wrk_args(stack, options, options.duration_s, request)
+            url, request, **self._wrk_args(stack, options, options.duration_s, requests)
         )
         details["wrk"] = summary_json(summary)
         over_run = self._backend_over_run(stack, summary, details)
@@ -90,7 +102,7 @@ class LoadScenario:
         if self.x_cache is not None:
             details["x_cache"] = {"before": before, "after": after}
             notes.append(x_cache_note(self.x_cache, before, after))
-        under_load = self._backend_under_concurrency(stack, url, request, options, details)
+        under_load = self._backend_under_concurrency(stack, url, requests, options, details)
         notes.append(error_note(summary))
         return self._result(
             rps=summary.rps,
@@ -134,7 +146,7 @@ class LoadScenario:
         self,
         stack: Stack,
         url: str,
-        request: HttpRequest,
+        requests: Sequence[HttpRequest],
         options: Options,
         details: dict[str, Any],
     ) -> float | None:
@@ -142,20 +154,22 @@ class LoadScenario:
 
         A timed run abandons the requests in flight when it stops, so the stub's counter
         over it overstates the ratio by up to connections × 6 requests: count a burst of
-        exactly `2 × connections` requests instead.
+        exactly `2 × connections` requests instead, the rotation's in turn as wrk sends them.
         """
         if not self.counts_backend:
             return None
         total = 2 * options.connections
+        burst = [requests[index % len(requests)] for index in range(total)]
         wait_until_stub_idle(stack)
         reset_stub(stack)
-        succeeded = send_many(url, request, total=total, at_once=options.connections)
+        answers = send_each(url, burst, at_once=options.connections)
+        succeeded = sum(answer.is_success for answer in answers)
         backend = stub_stats(stack)
         details["burst"] = {"requests": total, "succeeded": succeeded, "backend": backend}
         return float(backend["total"]) / total
 
     def _wrk_args(
-        self, stack: Stack, options: Options, duration_s: float, request: HttpRequest
+        self, stack: Stack, options: Options, duration_s: float, requests: Sequence[HttpRequest]
     ) -> dict[str, Any]:
         args: dict[str, Any] = {
             "script_dir": stack.workdir,
@@ -163,10 +177,8 @@ class LoadScenario:
             "duration_s": duration_s,
             "threads": options.threads,
         }
-        if self.count_sent or self.backend_over_run:
-            if request.body is None:
-                raise ValueError(f"{self.name}: counting what wrk sent needs a request body")
-            args["bodies"] = [request.body]
+        if len(requests) > 1 or self.count_sent or self.backend_over_run:
+            args["cycle"] = requests
         return args
 
     def _result(self, **fields: Any) -> Result:
@@ -177,6 +189,27 @@ class LoadScenario:
             targets=self.targets,
             **fields,
         )
+
+
+def as_requests(sent: HttpRequest | Sequence[HttpRequest]) -> Sequence[HttpRequest]:
+    """A scenario's request or rotation as a rotation (of one), never empty."""
+    requests = [sent] if isinstance(sent, HttpRequest) else list(sent)
+    if not requests:
+        raise ValueError("a scenario must send at least one request")
+    return requests
+
+
+def rotation_problem(
+    requests: Sequence[HttpRequest], answers: Sequence[httpx.Response]
+) -> tuple[httpx.Response, str] | None:
+    """The first answer of a rotation's probes not worth loading, and why (naming which
+    request it answered when there are several)."""
+    for index, (request, answer) in enumerate(zip(requests, answers, strict=True)):
+        problem = probe_problem(answer)
+        if problem is not None:
+            which = f" (request {index + 1} of {len(requests)})" if len(requests) > 1 else ""
+            return answer, f"{request.method} {request.path}{which}: {problem}"
+    return None
 
 
 def probe_problem(response: httpx.Response) -> str | None:

@@ -48,25 +48,6 @@ class HttpRequest:
         )
 
 
-async def _send_many(base_url: str, request: HttpRequest, *, total: int, at_once: int) -> int:
-    limits = httpx.Limits(max_connections=at_once)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
-        gate = asyncio.Semaphore(at_once)
-
-        async def one() -> bool:
-            async with gate:
-                response = await client.request(
-                    request.method,
-                    request.path,
-                    headers=dict(request.headers),
-                    content=request.body,
-                )
-                return response.is_success
-
-        answers = await asyncio.gather(*(one() for _ in range(total)))
-    return sum(answers)
-
-
 async def _send_each(
     base_url: str, requests: Sequence[HttpRequest], *, at_once: int
 ) -> list[httpx.Response]:
@@ -92,9 +73,3 @@ def send_each(
     """Send each request once, `at_once` in flight at a time (1: one after the other, in
     order), all awaited; the responses in the order of `requests`."""
     return asyncio.run(_send_each(base_url, requests, at_once=at_once))
-
-
-def send_many(base_url: str, request: HttpRequest, *, total: int, at_once: int) -> int:
-    """Send `total` copies, `at_once` in flight at a time, all awaited; returns how many
-    succeeded. Unlike a timed run, none is cut off, so counters read afterwards are exact."""
-    return asyncio.run(_send_many(base_url, request, total=total, at_once=at_once))

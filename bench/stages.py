@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from bench.fixtures import MOBILE_ITINERARY, TRAVELER, WEB_TRIPS, first_full_trip
+from bench.fixtures import MOBILE_ITINERARY, TRAVELER, WEB_TRIPS
 from gateway.answers import dump
 from gateway.auth import issue_dev_token
 from gateway.cache.setup import DEFAULT_TTLS, CacheConfig
@@ -127,6 +127,15 @@ class Bench:
                 await fetch(pending, context.viewer, subject.found.variables)
             total: int = (await stub.get("/_stub/stats")).json()["total"]
         return total
+
+
+def first_full_trip(answer: Any) -> str:
+    """The first trip of (a)'s page with flights, hotel stays and car rentals all booked."""
+    for trip in answer["data"]["trips"]["items"]:
+        if trip["flights"] and trip["hotelStays"] and trip["carRentals"]:
+            found: str = trip["id"]
+            return found
+    raise LookupError("no trip of the page has flights, hotel stays and car rentals")
 
 
 def projected(subject: Subject) -> dict[str, Any]:

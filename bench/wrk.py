@@ -3,9 +3,12 @@ server little CPU. A generated Lua script sets the method, headers and body, and
 wrk's own summary as one JSON line from its `done` hook.
 
 Two kinds of script: `lua_script` sends one fixed request (wrk never calls Lua per
-request); `lua_cycle_script` sends a file of bodies in order from a start position, one per
-request, and also reports how many requests it sent (completed plus those cut off in flight
-at the end), so counters read on the server can be divided by what the server was sent.
+request); `lua_cycle_script` sends a file of whole requests (method, path, headers, body)
+in order from a start position, one per call, and also reports how many requests it sent
+(completed plus those cut off in flight at the end), so counters read on the server can be
+divided by what the server was sent. (wrk asks for one request before the run, to count how
+many the script pipelines, and never sends it: the first sent is the one after `start`, and
+`sent` counts one too many.)
 """
 
 from __future__ import annotations
@@ -37,10 +40,12 @@ done = function(summary, latency, requests)
 end
 """
 
-# The cycling script: each thread reads the bodies file in `init`, `request` hands out the
-# next prepared request, and `done` (in the main Lua state) adds up the threads' counters.
+# The cycling script: each thread reads the requests file in `init` (one request a line,
+# its fields separated by tabs: method, path, header name and value pairs, body last) and
+# formats every request once; `request` hands out the next one, and `done` (in the main
+# Lua state) adds up the threads' counters.
 _CYCLE = """
-BODIES = %(bodies)s
+REQUESTS = %(requests)s
 START = %(start)d
 local threads = {}
 
@@ -48,10 +53,25 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+local function fields(line)
+  local found = {}
+  for field in string.gmatch(line .. "\\t", "([^\\t]*)\\t") do
+    found[#found + 1] = field
+  end
+  return found
+end
+
 function init(args)
   prepared = {}
-  for line in io.lines(BODIES) do
-    prepared[#prepared + 1] = wrk.format(nil, nil, nil, line)
+  for line in io.lines(REQUESTS) do
+    local f = fields(line)
+    local headers = {}
+    for i = 3, #f - 1, 2 do
+      headers[f[i]] = f[i + 1]
+    end
+    local body = f[#f]
+    if body == "" then body = nil end
+    prepared[#prepared + 1] = wrk.format(f[1], f[2], headers, body)
   end
   count = #prepared
   sent = 0
@@ -120,39 +140,50 @@ def lua_string(text: str) -> str:
     return f"[{equals}[{prefix}{text}]{equals}]"
 
 
-def _request_lines(request: HttpRequest) -> list[str]:
+def lua_script(request: HttpRequest) -> str:
+    """The wrk script for one request, with the `done` hook that prints the summary."""
     lines = [f"MARK = {lua_string(_MARK)}", f"wrk.method = {lua_string(request.method)}"]
     lines += [
         f"wrk.headers[ {lua_string(name)} ] = {lua_string(value)}"
         for name, value in request.headers.items()
     ]
-    return lines
-
-
-def lua_script(request: HttpRequest) -> str:
-    """The wrk script for one request, with the `done` hook that prints the summary."""
-    lines = _request_lines(request)
     if request.body is not None:
         lines.append(f"wrk.body = {lua_string(request.body.decode())}")
     return "\n".join(lines) + "\n" + _DONE_HOOK
 
 
-def lua_cycle_script(request: HttpRequest, bodies_file: Path, *, start: int = 0) -> str:
-    """A script sending `request`'s method, path and headers with the bodies of
-    `bodies_file` (one per line) in turn, from line `start` (modulo their number) on."""
+def lua_cycle_script(requests_file: Path, *, start: int = 0) -> str:
+    """A script sending the requests of `requests_file` (as `write_requests` wrote them) in
+    turn, from line `start` (modulo their number) on."""
     if start < 0:
         raise ValueError(f"start must be 0 or more, got {start}")
-    cycle = _CYCLE % {"bodies": lua_string(str(bodies_file)), "start": start}
-    return "\n".join(_request_lines(request)) + "\n" + cycle
+    cycle = _CYCLE % {"requests": lua_string(str(requests_file)), "start": start}
+    return f"MARK = {lua_string(_MARK)}\n{cycle}"
 
 
-def write_bodies(path: Path, bodies: Sequence[bytes]) -> Path:
-    """One body a line, as the cycling script reads them (so none may hold a newline)."""
-    if not bodies:
-        raise ValueError("no bodies to cycle through")
-    if any(b"\n" in body or b"\r" in body for body in bodies):
-        raise ValueError("a cycled body must not contain a line break (send compact JSON)")
-    path.write_bytes(b"\n".join(bodies) + b"\n")
+_SEPARATORS = frozenset("\t\r\n")
+
+
+def request_line(request: HttpRequest) -> bytes:
+    """One request as the cycling script reads it: tab-separated method, path, header names
+    and values, body last (empty: none).
+
+    request_line(HttpRequest("GET", "/a", {"X": "1"})) → b"GET\\t/a\\tX\\t1\\t"
+    """
+    head = [request.method, request.path, *(f for h in request.headers.items() for f in h)]
+    if any(_SEPARATORS.intersection(field) for field in head):
+        raise ValueError(f"a tab or line break in the head of {request.method} {request.path}")
+    body = request.body or b""
+    if any(separator.encode() in body for separator in _SEPARATORS):
+        raise ValueError("a cycled body must not contain a tab or line break (send compact JSON)")
+    return "\t".join(head).encode() + b"\t" + body
+
+
+def write_requests(path: Path, requests: Sequence[HttpRequest]) -> Path:
+    """One request a line, as the cycling script reads them."""
+    if not requests:
+        raise ValueError("no requests to cycle through")
+    path.write_bytes(b"".join(request_line(request) + b"\n" for request in requests))
     return path
 
 
@@ -199,21 +230,22 @@ def run_wrk(
     connections: int,
     duration_s: float,
     threads: int = 1,
-    bodies: Sequence[bytes] | None = None,
+    cycle: Sequence[HttpRequest] | None = None,
     start: int = 0,
 ) -> WrkSummary:
     """One closed-loop run: `connections` connections for `duration_s`, bounded in time.
 
-    With `bodies`, the requests carry them in turn from `start` on (one wrk thread only,
-    so the order is exactly that); the summary's `sent` says how far it got."""
+    With `cycle`, the requests are those, in turn from `start` on, instead of `request` (one
+    wrk thread only, so the order is exactly that); the summary's `sent` says how far it got.
+    """
     script = script_dir / "request.lua"
-    if bodies is None:
+    if cycle is None:
         script.write_text(lua_script(request), encoding="utf-8")
     else:
         if threads != 1:
-            raise ValueError("cycling through bodies needs exactly one wrk thread")
-        listed = write_bodies(script_dir / "bodies.txt", bodies)
-        script.write_text(lua_cycle_script(request, listed, start=start), encoding="utf-8")
+            raise ValueError("cycling through requests needs exactly one wrk thread")
+        listed = write_requests(script_dir / "requests.txt", cycle)
+        script.write_text(lua_cycle_script(listed, start=start), encoding="utf-8")
     command = [
         wrk_path(),
         f"--threads={threads}",

@@ -4,10 +4,16 @@ No timing is asserted here; `make bench` measures."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import threading
 from collections.abc import Iterator, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
+import jwt
 import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 
@@ -15,15 +21,21 @@ from bench import catalog, report
 from bench.__main__ import updated_doc
 from bench.fixtures import (
     MOBILE_ITINERARY,
+    ROTATION,
     WEB_TRIPS,
     canaried,
-    first_full_trip,
+    choose_rotation,
+    mobile_itinerary_rotation,
     public_variant_bodies,
+    reset_stub,
+    rotation,
     route_of_flights_batch,
     same_bytes_note,
+    stub_stats,
+    web_trips_rotation,
 )
 from bench.l2 import answer_key_of, l1_capacity, redis_note, variant_count
-from bench.load import LoadScenario, probe_problem, tally, x_cache_note
+from bench.load import LoadScenario, as_requests, probe_problem, tally, x_cache_note
 from bench.micro import StagesScenario
 from bench.minimal_proxy import kept
 from bench.request import HttpRequest
@@ -38,10 +50,13 @@ from bench.wrk import (
     lua_script,
     lua_string,
     parse_summary,
-    write_bodies,
+    request_line,
+    run_wrk,
+    write_requests,
 )
 from gateway.auth import issue_dev_token
 from gateway.cache.setup import CacheConfig
+from legacy_stub.data import Dataset, build_dataset
 
 
 def test_percentile_interpolates_between_closest_ranks() -> None:
@@ -243,19 +258,58 @@ def test_wrk_summary_is_read_from_the_done_hook_line() -> None:
         parse_summary("Running 10s test\n", "script error")
 
 
-def test_itinerary_trip_is_the_first_with_every_kind_of_booking() -> None:
-    def trip(trip_id: str, flights: int, stays: int, cars: int) -> dict[str, object]:
-        return {
-            "id": trip_id,
-            "flights": [{}] * flights,
-            "hotelStays": [{}] * stays,
-            "carRentals": [{}] * cars,
-        }
+@pytest.fixture(scope="module")
+def dataset() -> Dataset:
+    """The dataset the bench's stub serves (default seed and sizes)."""
+    return build_dataset()
 
-    page = {"data": {"trips": {"items": [trip("t1", 1, 1, 0), trip("t2", 2, 1, 1)]}}}
-    assert first_full_trip(page) == "t2"
+
+def test_rotation_is_many_travelers_each_with_a_full_trip_of_their_own(dataset: Dataset) -> None:
+    picks = choose_rotation(dataset, ROTATION)
+    assert picks[0].traveler == "t-1"  # 40 trips: (a)'s full page of 20, as before
+    assert len({pick.traveler for pick in picks}) == len({pick.trip for pick in picks}) == 64
+    for pick in picks:
+        trip = dataset.trips[pick.trip]
+        assert trip["traveler_id"] == pick.traveler
+        bookings = [
+            *(dataset.flights[i] for i in trip["flight_ids"]),
+            *(dataset.hotel_stays[i] for i in trip["hotel_stay_ids"]),
+            *(dataset.car_rentals[i] for i in trip["car_rental_ids"]),
+        ]
+        assert trip["flight_ids"] and trip["hotel_stay_ids"] and trip["car_rental_ids"]
+        currency = dataset.travelers[pick.traveler]["currency"]
+        assert any(b["price"]["currency"] != currency for b in bookings), pick  # fx needed
     with pytest.raises(LookupError):
-        first_full_trip({"data": {"trips": {"items": [trip("t1", 1, 0, 0)]}}})
+        choose_rotation(dataset, len(dataset.travelers) + 1)
+
+
+def test_rotations_send_each_traveler_their_own_token_and_variables() -> None:
+    with Stack() as stack:
+        picks = rotation(stack)
+        web, mobile = web_trips_rotation(stack), mobile_itinerary_rotation(stack)
+        scenarios = {s.name: s for s in catalog.SCENARIOS if isinstance(s, LoadScenario)}
+        sent = {name: as_requests(scenarios[name].request(stack)) for name in ("a", "b")}
+        sent |= {name: as_requests(scenarios[name].request(stack)) for name in ("c", "bff-a")}
+        sent["bff-b"] = as_requests(scenarios["bff-b"].request(stack))
+        secret = stack.secret
+    assert (sent["a"], sent["b"]) == (web, mobile)
+    for requests, query, variable, expected in (
+        (web, WEB_TRIPS, "traveler", [pick.traveler for pick in picks]),
+        (mobile, MOBILE_ITINERARY, "trip", [pick.trip for pick in picks]),
+    ):
+        bodies = [json.loads(request.body or b"") for request in requests]
+        assert [body["variables"][variable] for body in bodies] == expected
+        assert {body["query"] for body in bodies} == {query}
+        bearers = [request.headers["Authorization"].removeprefix("Bearer ") for request in requests]
+        subjects = [jwt.decode(t, secret, algorithms=["HS256"])["sub"] for t in bearers]
+        assert subjects == [pick.traveler for pick in picks]
+    # The baseline and the hand-written BFF are sent the very same requests, in the same order.
+    for name, gateway, path in (("c", web, "/answer"), ("bff-a", web, "/web/trips")):
+        assert [(r.path, r.headers, r.body) for r in sent[name]] == [
+            (path, r.headers, r.body) for r in gateway
+        ]
+    assert [(r.headers, r.body) for r in sent["bff-b"]] == [(r.headers, r.body) for r in mobile]
+    assert {r.path for r in sent["bff-b"]} == {"/mobile/itinerary"}
 
 
 def test_probe_problems_say_why_a_scenario_is_not_loaded() -> None:
@@ -288,30 +342,88 @@ def test_backend_column_adds_the_figure_over_the_run_when_measured() -> None:
     assert report.format_backend(Result("r", "t", backend_requests=1)) == "1"
 
 
-def test_cycle_script_sends_the_bodies_in_turn_from_the_start_position() -> None:
-    request = HttpRequest.graphql("/graphql/web", "{ a }")
-    script = lua_cycle_script(request, Path("/tmp/bodies.txt"), start=42)
+def test_cycle_script_sends_the_requests_in_turn_from_the_start_position() -> None:
+    script = lua_cycle_script(Path("/tmp/requests.txt"), start=42)
     lines = script.splitlines()
-    assert lines[:3] == [
-        "MARK = [[BENCH_JSON ]]",
-        "wrk.method = [[POST]]",
-        "wrk.headers[ [[Content-Type]] ] = [[application/json]]",
-    ]
-    assert "BODIES = [[/tmp/bodies.txt]]" in lines
+    assert lines[:3] == ["MARK = [[BENCH_JSON ]]", "", "REQUESTS = [[/tmp/requests.txt]]"]
     assert "START = 42" in lines
+    assert "    prepared[#prepared + 1] = wrk.format(f[1], f[2], headers, body)" in lines
     assert "  local next_request = prepared[(START + sent) % count + 1]" in lines
-    assert '"sent":%d' in script and "wrk.body" not in script
+    assert '"sent":%d' in script and "wrk.body" not in script and "wrk.headers" not in script
     with pytest.raises(ValueError):
-        lua_cycle_script(request, Path("/tmp/bodies.txt"), start=-1)
+        lua_cycle_script(Path("/tmp/requests.txt"), start=-1)
 
 
-def test_cycled_bodies_are_one_a_line(tmp_path: Path) -> None:
-    path = write_bodies(tmp_path / "bodies.txt", [b'{"a": 1}', b'{"a": 2}'])
-    assert path.read_bytes() == b'{"a": 1}\n{"a": 2}\n'
+def test_cycled_requests_are_one_a_line_with_their_own_head_and_body(tmp_path: Path) -> None:
+    post = HttpRequest.graphql("/graphql/web", "{ a }", token="tok")
+    get = HttpRequest("GET", "/api/trips/trip-1", {"Authorization": "Bearer x"})
+    path = write_requests(tmp_path / "requests.txt", [post, get])
+    assert path.read_bytes() == (
+        b"POST\t/graphql/web\tContent-Type\tapplication/json\tAuthorization\tBearer tok\t"
+        b'{"query": "{ a }", "variables": {}}\n'
+        b"GET\t/api/trips/trip-1\tAuthorization\tBearer x\t\n"
+    )
     with pytest.raises(ValueError, match="line break"):
-        write_bodies(tmp_path / "bad.txt", [b'{"a":\n1}'])
+        request_line(post.with_body(b'{"a":\n1}'))
+    with pytest.raises(ValueError, match="tab"):
+        request_line(HttpRequest("GET", "/a", {"X": "a\tb"}))
     with pytest.raises(ValueError):
-        write_bodies(tmp_path / "none.txt", [])
+        write_requests(tmp_path / "none.txt", [])
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Answers `{}` to everything and notes what it was sent."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as wrk expects
+    seen: ClassVar[list[tuple[str, str, str | None, bytes]]] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        self.seen.append((self.command, self.path, self.headers.get("Authorization"), body))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    do_GET = do_POST
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_wrk_sends_the_cycled_requests_in_turn_whole(tmp_path: Path) -> None:
+    requests = [
+        HttpRequest.graphql("/graphql/web", "{ a }", variables={"n": n}, token=f"tok-{n}")
+        for n in range(3)
+    ] + [HttpRequest("GET", "/api/trips/trip-9", {"Authorization": "Bearer tok-get"})]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    _Recorder.seen = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        summary = run_wrk(
+            url,
+            requests[0],
+            script_dir=tmp_path,
+            connections=1,
+            duration_s=1,
+            cycle=requests,
+            start=1,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    expected = [(r.method, r.path, r.headers["Authorization"], r.body or b"") for r in requests]
+    seen = _Recorder.seen
+    # One connection: exactly in turn, from `start` on, but for the request wrk asks for
+    # (and never sends) before the run, to count how many the script pipelines.
+    assert seen[:5] == [*expected[2:], *expected[:3]]
+    assert set(seen) == set(expected)
+    assert summary.error_count == 0
+    assert summary.sent is not None and summary.sent > summary.requests >= len(requests)
 
 
 def test_wrk_summary_of_the_cycle_script_says_how_many_were_sent() -> None:
@@ -538,3 +650,25 @@ def test_hand_written_bff_refuses_another_travelers_trips(bench_stack: Stack) ->
     assert (
         httpx.post(bench_stack.url("bff") + "/web/trips", json=page, timeout=30).status_code == 401
     )
+
+
+@pytest.mark.e2e
+def test_rotations_are_answered_alike_from_six_backend_calls_each(bench_stack: Stack) -> None:
+    """Every 8th request of (a)'s and (b)'s rotations, to the gateway and to the hand-written
+    BFF: answered without errors, the same bytes, each from the minimum of backend calls."""
+    scenarios = {s.name: s for s in catalog.SCENARIOS if isinstance(s, LoadScenario)}
+    for gateway_name, bff_name in (("a", "bff-a"), ("b", "bff-b")):
+        gateway_requests = as_requests(scenarios[gateway_name].request(bench_stack))
+        bff_requests = as_requests(scenarios[bff_name].request(bench_stack))
+        for index in range(0, len(gateway_requests), 8):
+            answers = []
+            for service, request in (
+                ("gateway-aiohttp", gateway_requests[index]),
+                ("bff", bff_requests[index]),
+            ):
+                reset_stub(bench_stack)
+                answer = request.send(bench_stack.url(service), timeout_s=30)
+                assert probe_problem(answer) is None, (service, index, answer.text[:300])
+                assert stub_stats(bench_stack)["total"] == 6, (service, index)
+                answers.append(answer.content)
+            assert answers[0] == answers[1], (gateway_name, index)
