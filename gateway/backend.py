@@ -16,8 +16,10 @@ import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 import httpx
+import orjson
 
 from gateway.breaker import BreakerPolicy, Breakers
 from gateway.deadline import budget_for, current_budget
@@ -77,7 +79,13 @@ class BackendClient:
         )
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.builds = 0  # how many clients were ever built: warm invocations must not add any
+        self._httpx_builds = 0
+
+    @property
+    def builds(self) -> int:
+        """How many clients (httpx clients, aiohttp sessions) were ever built: warm
+        invocations must not add any."""
+        return self._httpx_builds + self._streams.builds
 
     def client_for(self, base_url: str) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
@@ -88,7 +96,7 @@ class BackendClient:
         if client is None:
             client = httpx.AsyncClient(base_url=base_url, transport=self._transport(self._limits))
             self._clients[base_url] = client
-            self.builds += 1
+            self._httpx_builds += 1
         return client
 
     async def send(
@@ -158,12 +166,35 @@ class BackendClient:
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
     ) -> bytes:
-        """The backend's 2xx body as bytes; a 4xx raises `BackendRejected` with its error body."""
-        request = self.build_request(backend, method, path, params=params, json_body=json_body)
-        response = await self.send(backend, request)
-        if response.status_code >= 400:
-            raise _rejection(backend, response.status_code, _decode(backend, response.content))
-        return response.content
+        """The backend's 2xx body as bytes; a 4xx raises `BackendRejected` with its error body,
+        a 5xx `BackendUnavailable`.
+
+        Through the same streams as the passthrough (`exchange`): with the aiohttp transport
+        that is aiohttp's session itself, not an httpx request and response around it (their
+        URL parsing, cookie handling and model building were a quarter of the gateway's CPU
+        on an uncached trips page). `path` is the gateway's own, its ids percent-encoded by
+        the caller (`gateway.routing.paths.segment`)."""
+        target = f"{path}?{urlencode(params)}" if params else path
+        headers: list[tuple[str, str]] = []
+        content: bytes | None = None
+        if json_body is not None:
+            content = orjson.dumps(json_body)
+            headers.append(("content-type", "application/json"))
+        answer = await self._streams.open(backend, method, target, headers=headers, content=content)
+        budget = current_budget(backend.timeout_s)  # the body keeps to the headers' deadline
+        try:
+            async with asyncio.timeout(budget.timeout_s):
+                raw = b"".join([chunk async for chunk in answer.chunks])
+        except BaseException as error:
+            await answer.aclose()
+            if isinstance(error, TimeoutError):
+                raise BackendTimeout(backend=backend.name, timeout_s=budget.timeout_s) from None
+            raise
+        if answer.status >= 500:
+            raise BackendUnavailable(backend=backend.name, status=answer.status)
+        if answer.status >= 400:
+            raise _rejection(backend, answer.status, _decode(backend, raw))
+        return raw
 
     async def exchange(
         self,

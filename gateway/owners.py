@@ -23,6 +23,7 @@ from gateway.cache.keys import entity_key, traveler_generation_key
 from gateway.cache.tiered import TieredCache
 from gateway.errors import BackendRejected, rejection_to_error
 from gateway.loaders import Entity, Loaders
+from gateway.routing.paths import segment
 
 # The id prefix of each booking kind (legacy-api.md: "a prefix per kind").
 BOOKING_KINDS = {"fl-": "flight", "hs-": "hotel_stay", "cr-": "car_rental"}
@@ -55,7 +56,7 @@ class Owners:
     async def _trips_page(self, traveler_id: str, params: dict[str, str]) -> Any:
         try:
             return await self.loaders.upstream.get_json(
-                f"/api/travelers/{traveler_id}/trips", params
+                f"/api/travelers/{segment(traveler_id)}/trips", params
             )
         except BackendRejected as rejection:
             if rejection.status == 404:  # an unknown traveler owns nothing

@@ -62,6 +62,11 @@ class Streams(Protocol):
 
     async def aclose(self) -> None: ...
 
+    @property
+    def builds(self) -> int:
+        """Sessions of its own built so far (warm Lambda invocations must not add any)."""
+        ...
+
 
 class AiohttpStreams:
     """One aiohttp session per event loop, opened lazily (warm Lambda invocations reuse it)."""
@@ -71,6 +76,7 @@ class AiohttpStreams:
         self._limit = limit
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.builds = 0
 
     def _session_now(self) -> aiohttp.ClientSession:
         import aiohttp
@@ -78,6 +84,7 @@ class AiohttpStreams:
         loop = asyncio.get_running_loop()
         if self._session is None or loop is not self._loop:
             self._loop = loop
+            self.builds += 1
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._limit, keepalive_timeout=30),
                 auto_decompress=False,  # bytes and Content-Encoding pass through as sent
@@ -144,6 +151,8 @@ async def _aiohttp_body(backend: BackendTarget, response: Any) -> AsyncIterator[
 class HttpxStreams:
     """Through the client's httpx transport (whatever the tests plug in)."""
 
+    builds = 0  # it uses the client's httpx clients, counted there
+
     def __init__(self, client: BackendClient) -> None:
         self._client = client
 
@@ -167,6 +176,10 @@ class HttpxStreams:
 
 
 async def _httpx_body(backend: BackendTarget, response: httpx.Response) -> AsyncIterator[bytes]:
+    if response.is_stream_consumed:  # a transport that hands over answers already read
+        yield response.content
+        await response.aclose()
+        return
     try:
         async for chunk in response.aiter_raw():
             yield chunk

@@ -21,6 +21,7 @@ from gateway.cache.keys import entity_key
 from gateway.errors import BackendRejected, NotFound, rejection_to_error
 from gateway.loaders import Entity, Loaders
 from gateway.owners import Owners, forget_trip
+from gateway.routing.paths import segment
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,7 @@ class Viewer:
         return await asyncio.shield(self._pages[key])
 
     async def _fetch_page(self, traveler_id: str, params: dict[str, str]) -> Page:
-        path = f"/api/travelers/{traveler_id}/trips"
+        path = f"/api/travelers/{segment(traveler_id)}/trips"
         try:
             raw = await self.loaders.cache.traveler_value(
                 traveler_id,
@@ -123,7 +124,7 @@ class Viewer:
         self.loaders.cache.trace.mutation = True
         if await self.trip(trip_id) is None:
             raise NotFound(f"No trip {trip_id}.")
-        return await self._change(f"/api/trips/{trip_id}/cancel", None)
+        return await self._change(f"/api/trips/{segment(trip_id)}/cancel", None)
 
     async def _change(self, path: str, body: Any) -> Entity:
         try:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import pytest
 
@@ -83,4 +83,54 @@ async def test_two_processes_load_a_cold_batch_once(redis_server: RedisServer) -
         await cache.drain()
     assert (await caches[1].get("a")) is not None  # stored in Redis for everyone
     for store in stores:
+        await store.aclose()
+
+
+class FinishingJustBeforeTheCheck(RedisStore):
+    """The real store, where another process's load lands (value stored, lease released)
+    between this process's read of the values and its check of the leases: the interleaving
+    that made two gateways load the same flights under load."""
+
+    def __init__(self, url: str, finish: Callable[[], Awaitable[None]]) -> None:
+        super().__init__(url)
+        self.finish = finish
+        self.landed = False
+
+    async def held_leases(self, keys: Sequence[str]) -> set[str]:
+        if not self.landed:
+            self.landed = True
+            await self.finish()
+        return await super().held_leases(keys)
+
+
+@pytest.mark.redis
+async def test_a_value_landing_as_its_lease_is_released_is_not_loaded_again(
+    redis_server: RedisServer,
+) -> None:
+    loaded: list[str] = []
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def load(keys: list[str]) -> dict[str, bytes | None]:
+        loaded.extend(keys)
+        started.set()  # called with the lease held
+        await release.wait()
+        return {k: k.upper().encode() for k in keys}
+
+    holding_store = RedisStore(redis_server.url)
+    holder = TieredCache(L1Cache(), holding_store)  # write-behind: put, then release
+
+    async def finish() -> None:
+        """The holder's load ends, and its value and lease release reach Redis."""
+        release.set()
+        await holding
+        await holder.drain()
+
+    holding = asyncio.create_task(holder.load_many(["f1"], load, ttl_s=60, stale_s=0))
+    await started.wait()
+    waiting_store = FinishingJustBeforeTheCheck(redis_server.url, finish)
+    waiter = TieredCache(L1Cache(), waiting_store, lease_poll_s=0.01, lease_wait_s=5)
+    found = await waiter.load_many(["f1"], load, ttl_s=60, stale_s=0)
+    assert found == {"f1": b"F1"} and await holding == {"f1": b"F1"}
+    assert waiting_store.landed and loaded == ["f1"]  # loaded once, by the holder
+    for store in (holding_store, waiting_store):
         await store.aclose()

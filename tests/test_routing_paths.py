@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.routing.paths import PathRefused, decide_path, upstream_path
+from gateway.routing.paths import PathRefused, decide_path, segment, upstream_path
 
 
 @pytest.mark.parametrize(
@@ -77,3 +79,11 @@ def test_a_decided_path_never_holds_what_a_later_hop_could_normalise(raw: bytes)
     assert "%" not in path and "\\" not in path and "\x00" not in path
     assert path.startswith("/api/")
     assert decide_path(upstream_path(path).encode()) == path  # forwarded as decided
+
+
+@given(st.text(max_size=40))
+def test_an_id_is_exactly_one_segment_of_a_path_the_gateway_builds(value: str) -> None:
+    built = f"/api/trips/{segment(value)}/cancel"
+    parts = built.split("/")
+    assert len(parts) == 5 and "?" not in built and "#" not in built
+    assert unquote(parts[3]) == value

@@ -271,6 +271,13 @@ class TieredCache:
             waiting = [key for key in waiting if key not in found]
             if waiting and self.l2 is not None:  # a released lease with no value: unknown id
                 held = await self.l2.held_leases([lease_key(key) for key in waiting])
+                released = [key for key in waiting if lease_key(key) not in held]
+                if released:
+                    # Its holder stores the value before releasing the lease, so a value
+                    # that landed between the read above and this check is there now:
+                    # read once more before calling the id unknown and loading it again.
+                    hits = await self.get_many(released)
+                    found.update({key: hit.value for key, hit in hits.items() if hit.fresh})
                 waiting = [key for key in waiting if lease_key(key) in held]
         return found
 

@@ -61,3 +61,10 @@ def decide_path(raw_path: bytes) -> str:
 def upstream_path(path: str) -> str:
     """The decided path as it goes on the wire: "/api/trips/trip 1" → "/api/trips/trip%201"."""
     return quote(path, safe=_SAFE)
+
+
+def segment(value: str) -> str:
+    """A caller's id as one path segment of a backend call the gateway makes itself:
+    segment("trip-1") → "trip-1", segment("../_stub/reset") → "..%2F_stub%2Freset". Nothing
+    in an id can add a segment, a query or a fragment to the path it is put in."""
+    return quote(value, safe="")
