@@ -38,7 +38,7 @@ def may_see(*, dev: bool, role: str | None) -> bool:
 
 def dashboard_data(table: RouteTable, stats: dict[str, Any], metrics: Snapshot) -> dict[str, Any]:
     """Per route of the table: where it goes, its canary (live percent when it ramps) and
-    shadow, and p50/p99 per backend from the latency histograms (bucket upper bounds, ms)."""
+    shadow, and p50/p99 per backend from the latency histograms (interpolated in buckets, ms)."""
     routes = []
     counted = stats.get("routes", {})
     for route in table.routes:
@@ -72,7 +72,9 @@ def _latency(metrics: Snapshot, backend: str, route_key: str) -> dict[str, Any]:
 
     def ms(q: float) -> float | None:
         value = bucket_quantile(buckets, histogram.count, q)
-        return None if value is None else (value * 1000 if value != float("inf") else None)
+        if value is None or value == float("inf"):
+            return None
+        return round(value * 1000, 1)  # interpolated inside a bucket: no more digits than that
 
     calls = sum(
         count

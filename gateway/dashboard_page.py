@@ -43,7 +43,7 @@ function esc(text) {
     '"': "&quot;", "'": "&#39;"})[c]);
 }
 function rate(part, whole) { return whole ? (100 * part / whole).toFixed(1) + "%" : "-"; }
-function ms(value) { return value === null || value === undefined ? "-" : "≤" + value + " ms"; }
+function ms(value) { return value === null || value === undefined ? "-" : "≈" + value + " ms"; }
 
 async function getJson(path) {
   const answer = await fetch(path, { headers, cache: "no-store" });

@@ -120,7 +120,7 @@ def test_the_dashboard_shows_the_gateways_numbers_offline(
     for backend in ("legacy", "flights"):
         row = f"{section}.querySelector('tr[data-backend={backend}]')"
         p99 = browser.evaluate(f"{row}.querySelector('[data-field=p99]').innerText")
-        assert p99 == f"≤{route['backends'][backend]['p99_ms']:g} ms"
+        assert p99 == f"≈{route['backends'][backend]['p99_ms']:g} ms"
     polylines = browser.evaluate(
         f"[...{section}.querySelectorAll('polyline')].map(p => p.getAttribute('points'))"
     )

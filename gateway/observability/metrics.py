@@ -19,7 +19,16 @@ from dataclasses import dataclass, field
 Labels = tuple[tuple[str, str], ...]
 Key = tuple[str, Labels]
 # Seconds; backend calls from a millisecond (an L1-fast stub) to the API Gateway's 30 s.
-BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# Neighbours at most a third apart (1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8 per decade): the
+# canary ramp compares p99s read from these against a 1.5x gate, which a 2.5x-wide bucket
+# (the usual 5-10-25 ms) cannot resolve. 46 bounds per series on /metrics.
+_STEPS = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
+BUCKETS = tuple(
+    round(step * 10.0**exponent, 6)
+    for exponent in range(-3, 2)
+    for step in _STEPS
+    if step * 10.0**exponent <= 30.0
+)
 # Samples kept per series between two EMF flushes (EMF takes at most 100 values per metric).
 MAX_SAMPLES = 100
 

@@ -117,13 +117,15 @@ def route_counts(
 
 
 def bucket_quantile(buckets: tuple[int, ...], observed: int, q: float) -> float | None:
-    """The upper bound of the histogram bucket holding quantile `q` (over the last bucket:
-    infinity); None without samples. Per-bucket counts, as metrics.Histogram keeps them."""
+    """Quantile `q` from per-bucket counts (as metrics.Histogram keeps them), interpolated
+    linearly inside the bucket that holds it, as Prometheus' histogram_quantile does; over
+    the last bucket: infinity. None without samples."""
     if not observed:
         return None
-    needed, running = q * observed, 0
+    needed, running, lower = q * observed, 0, 0.0
     for bound, count in zip(BUCKETS, buckets, strict=True):
+        if count and running + count >= needed:
+            return lower + (bound - lower) * max(0.0, needed - running) / count
         running += count
-        if running >= needed:
-            return bound
+        lower = bound
     return float("inf")
