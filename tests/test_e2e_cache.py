@@ -394,9 +394,16 @@ def test_no_traveler_ever_receives_another_travelers_data(c: Cached) -> None:
         else:
             assert data["me"] is None  # the agent's own id is no traveler
     client = c.redis.client()
-    private_keys = client.keys("bff:v1:{t:*")
-    tagged = {_text(k).split("{t:", 1)[1].split("}", 1)[0] for k in private_keys}
-    assert set(travelers) <= tagged  # the scan below really covers every traveler's pages
+    # Redis is written behind the answers: wait (generously) until every traveler's pages
+    # are there, so that the scan below really covers every traveler.
+    give_up = time.monotonic() + 15
+    while True:
+        private_keys = client.keys("bff:v1:{t:*")
+        tagged = {_text(k).split("{t:", 1)[1].split("}", 1)[0] for k in private_keys}
+        if set(travelers) <= tagged or time.monotonic() > give_up:
+            break
+        time.sleep(0.1)
+    assert set(travelers) <= tagged, sorted(set(travelers) - tagged)
     for key in private_keys:
         tag = _text(key).split("{t:", 1)[1].split("}", 1)[0]
         value = _text(client.get(key) or b"")
