@@ -15,6 +15,7 @@ Catalog = Mapping[str, TypeFields]
 
 WEB: Catalog = {
     "Query": {**travelers.ROOTS, **trips.ROOTS, **destinations.ROOTS},
+    "Mutation": trips.MUTATIONS,
     "Traveler": trips.TRAVELER,
     "TripPage": trips.PAGE,
     "Trip": trips.TRIP,
@@ -28,6 +29,7 @@ WEB: Catalog = {
 
 MOBILE: Catalog = {
     "Query": {**trips.ROOTS, **itinerary.ROOTS, **destinations.ROOTS},
+    "Mutation": {"cancel_trip": trips.CANCEL_TRIP},
     "TripCardPage": trips.PAGE,
     "TripCard": itinerary.TRIP_CARD,
     "Itinerary": itinerary.ITINERARY,

@@ -35,9 +35,15 @@ class Attr:
 
 @dataclass(frozen=True, slots=True)
 class Compute:
-    """A pure function of the parent: `Compute(stay_nights)`."""
+    """A pure function of the parent: `Compute(stay_nights)`.
+
+    Computed when the parent enters the answer, with its reads (a failure fails the whole
+    parent), unless `lazy`: then only when asked for, and a failure is the field's own
+    (`formatted`).
+    """
 
     fn: Callable[[Any], Any]
+    lazy: bool = False
 
 
 @dataclass(frozen=True, slots=True)
