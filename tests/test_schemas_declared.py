@@ -10,10 +10,13 @@ from typing import Any
 
 import pytest
 import strawberry
+from graphql import GraphQLObjectType
 
-from gateway.resolvers.catalog import Catalog
+from gateway.resolvers.catalog import CATALOGS, Catalog
 from gateway.resolvers.fields import Args, Compute, Load
 from gateway.schemas.declared import attach
+from gateway.schemas.mobile import build_mobile_schema
+from gateway.schemas.web import build_web_schema
 
 BOXES: dict[str, dict[str, Any]] = {
     "b-1": {"id": "b-1", "item_ids": ["i-1", "i-2"]},
@@ -185,3 +188,20 @@ def test_a_type_without_declarations_fails_at_start_up() -> None:
     schema = strawberry.Schema(query=Query)
     with pytest.raises(LookupError, match="Box has no declarations"):
         attach(schema, {"Query": CATALOG["Query"], "Item": CATALOG["Item"]})
+
+
+@pytest.mark.parametrize("name", ["web", "mobile"])
+def test_every_method_of_the_client_schemas_shapes_is_declared(name: str) -> None:
+    """Their methods only carry arguments: one left undeclared would run its stub body."""
+    schema = {"web": build_web_schema, "mobile": build_mobile_schema}[name]()._schema
+    roles = {schema.query_type: "Query", schema.mutation_type: "Mutation"}
+    undeclared = [
+        f"{named.name}.{field_name}"
+        for named in schema.type_map.values()
+        if isinstance(named, GraphQLObjectType) and not named.name.startswith("__")
+        for field_name, gql_field in named.fields.items()
+        if gql_field.extensions["strawberry-definition"].base_resolver is not None
+        and gql_field.extensions["strawberry-definition"].python_name
+        not in CATALOGS[name][roles.get(named, named.name)]
+    ]
+    assert undeclared == []
