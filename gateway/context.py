@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from aiodataloader import DataLoader
 
 from gateway.cache.request import RequestCache
 from gateway.viewer import Viewer
-
-if TYPE_CHECKING:
-    from strawberry.types import Info as _Info
 
 
 @dataclass(slots=True)
@@ -17,7 +17,5 @@ class RequestContext:
     viewer: Viewer
     cache: RequestCache
     notes: dict[str, Any] = field(default_factory=dict)  # answer `extensions` added by resolvers
-
-
-def viewer_of(info: _Info[RequestContext, None]) -> Viewer:
-    return info.context.viewer
+    # The reference executor's batched loads, per field and arguments (gateway.schemas.declared).
+    loads: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)

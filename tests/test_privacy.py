@@ -165,7 +165,7 @@ class ExtendedQuery(WebQuery):
 
 def extended(executor: Executor) -> Gateway:
     gw = gateway(executor=executor, cache_config=CACHED)
-    schema = build(ExtendedQuery, WebMutation, introspection=True)
+    schema = build(ExtendedQuery, WebMutation, catalog=WEB, introspection=True)
     planner = Planner(schema, WEB) if executor == "auto" else None
     endpoint = GraphQLEndpoint(gw.app.state.runtime, "web", schema, ide=False, planner=planner)
     gw.app.api.add_route("/graphql/extended", endpoint.handle, methods=["GET", "POST"])

@@ -69,10 +69,11 @@ class Child:
 
 @dataclass(frozen=True, slots=True)
 class Eager:
-    """What strawberry's `from_backend` does to an entity whatever the query selects, and
-    which can fail: read `key` ("read"), check an enum value ("enum", in `values`), parse a
-    date ("date", `parse`), compute a field ("compute", `fn`), or all of that for a nested
-    object ("nested", `nested`). A failure means the reference fails: the run gives up."""
+    """What the reference's check of an entity does whatever the query selects (see
+    `gateway.schemas.declared`), and which can fail: read `key` ("read"), check an enum
+    value ("enum", in `values`), parse a date ("date", `parse`), compute a field ("compute",
+    `fn`), or all of that for a nested object ("nested", `nested`). A failure means the
+    reference fails: the run gives up."""
 
     kind: str
     key: str = ""

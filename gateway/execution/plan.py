@@ -60,20 +60,25 @@ class Compiler:
     def eager(
         self, parent: GraphQLObjectType, covered: frozenset[str] = frozenset()
     ) -> tuple[Eager, ...]:
-        """strawberry's types are built from the whole backend entity (`from_backend`), so a
-        bad value in a field nobody asked for still fails the reference: check every field
-        without a resolver of its own as the constructor converts it, except the `covered`
-        ones (selected non-null leaves: writing them fails the same way). Values the
-        gateway builds itself (pages, segments: declared with `Attr`) need no check."""
+        """The reference checks an entity as a whole where it enters the answer
+        (`gateway.schemas.declared`), so a bad value in a field nobody asked for still fails
+        it: check every field read or computed with the entity (not loaded, not `lazy`) as
+        the reference converts it, except the `covered` ones (selected non-null leaves:
+        writing them fails the same way). Values the gateway builds itself (pages,
+        segments: declared with `Attr`) need no check."""
         fields = self.catalog.get(parent.name, {})
         if parent.name == "Query" or any(isinstance(d, Attr) for d in fields.values()):
             return ()
         checks: list[Eager] = []
         for name, field in parent.fields.items():
             definition = field.extensions.get("strawberry-definition")
-            if definition is None or definition.base_resolver is not None or name in covered:
+            if definition is None or name in covered:
                 continue
-            declared = fields.get(definition.python_name) or Read(definition.python_name)
+            declared = fields.get(definition.python_name)
+            if declared is None and definition.base_resolver is None:
+                declared = Read(definition.python_name)
+            if declared is None or isinstance(declared, Load) or _lazy(declared):
+                continue  # resolved when asked for
             checks.append(self._eager_check(declared, _shape(field.type)[3]))
         return tuple(checks)
 
@@ -81,7 +86,7 @@ class Compiler:
         if isinstance(declared, Compute):
             return Eager("compute", fn=declared.fn)
         if not isinstance(declared, Read):
-            raise NotCovered(f"{declared!r} as a constructor field")
+            raise NotCovered(f"{declared!r} checked with its entity")
         if isinstance(named, GraphQLEnumType):
             values = frozenset(value.value for value in named.values.values())
             return Eager("enum", declared.key, values=values)
@@ -152,6 +157,10 @@ def _strict_leaves(
         and isinstance(parent.fields[name].type, GraphQLNonNull)
         and is_leaf_type(parent.fields[name].type.of_type)
     )
+
+
+def _lazy(declared: Declaration) -> bool:
+    return isinstance(declared, Compute) and declared.lazy
 
 
 def _shape(type_: GraphQLOutputType) -> tuple[bool, bool, bool, Any]:

@@ -1,11 +1,11 @@
 """Leaf values exactly as the reference executor serialises them.
 
-The values are what strawberry's types would hold (see `gateway.resolvers.fields`), except
-that Date and DateTime are still the backend's ISO strings: strawberry's types parse them
-with `fromisoformat` (the `from_backend` constructors), so the same is done here before the
-schema's own scalar serialises them. Common cases take a fast path (a `str` for a String
-is itself); everything else goes through the scalar's `serialize`, which raises when the
-reference would have failed too.
+The values are the declarations' (see `gateway.resolvers.fields`): the reference converts
+a read of a Date or DateTime, a backend ISO string, with `fromisoformat`
+(`gateway.schemas.declared`), so the same is done here before the schema's own scalar
+serialises it. Common cases take a fast path (a `str` for a String is itself); everything
+else goes through the scalar's `serialize`, which raises when the reference would have
+failed too.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ _FORMATTERS: dict[tuple[str, Serialize], Callable[[str], Any]] = {}
 
 def iso_parser(named: GraphQLScalarType) -> Callable[[str], Any]:
     """`fromisoformat` of the scalar's Python type, remembered (see `iso_formatter`): what
-    strawberry's `from_backend` constructors do to every date field, asked for or not."""
+    the reference does to every date read of an entity, asked for or not."""
     return _PARSE_MEMOS[named.name]
 
 

@@ -67,7 +67,7 @@ def _eager_lines(
     depth: int,
     numbers: Iterator[int] | None = None,
 ) -> list[str]:
-    """Statements that fail exactly when strawberry's constructor of `var` would."""
+    """Statements that fail exactly when the reference's check of `var` would."""
     numbers = numbers or itertools.count()
     pad, lines = "    " * depth, []
     for check in checks:
@@ -84,7 +84,7 @@ def _eager_lines(
         elif check.kind == "compute":
             namespace[name] = check.fn
             lines.append(f"{pad}{name}({var})")
-        else:  # nested: the object the constructor builds from `key`
+        else:  # nested: the object the reference checks at `key`
             lines.append(f"{pad}{name} = {read}")
             lines.extend(_eager_lines(check.nested, name, namespace, depth=depth, numbers=numbers))
     return lines

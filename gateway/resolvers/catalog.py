@@ -1,7 +1,9 @@
-"""Which declarations make up each client schema, by GraphQL type name.
+"""Which declarations make up each client schema, by GraphQL type name ("Query" and
+"Mutation" for the root types).
 
-A type missing here, or a field with its own strawberry resolver and no `Load` or
-`Compute` here, is not covered by the planner: such operations run on strawberry.
+Both the strawberry schema (`gateway.schemas.declared`) and the planner resolve from these.
+A field with its own strawberry resolver and no declaration here keeps that resolver; the
+planner does not cover it (nor a type missing here): such operations run on strawberry.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ Catalog = Mapping[str, TypeFields]
 
 WEB: Catalog = {
     "Query": {**travelers.ROOTS, **trips.ROOTS, **destinations.ROOTS},
+    "Mutation": trips.MUTATIONS,
     "Traveler": trips.TRAVELER,
     "TripPage": trips.PAGE,
     "Trip": trips.TRIP,
@@ -28,6 +31,7 @@ WEB: Catalog = {
 
 MOBILE: Catalog = {
     "Query": {**trips.ROOTS, **itinerary.ROOTS, **destinations.ROOTS},
+    "Mutation": {"cancel_trip": trips.CANCEL_TRIP},
     "TripCardPage": trips.PAGE,
     "TripCard": itinerary.TRIP_CARD,
     "Itinerary": itinerary.ITINERARY,

@@ -1,8 +1,10 @@
 """The vocabulary of field declarations (see the package docstring).
 
 Declarations are keyed by the Python name of a field (the backend's snake_case); a field a
-type does not declare is a `Read` of that name. Values are what strawberry's types hold
-before serialisation (the planner serialises them with the schema's own scalars).
+type does not declare is a `Read` of that name. The values are the backends' entity dicts
+and the gateway's own values (`Page`, `Segment`); a `Read` leaf is converted the way the
+schema's scalar or enum expects (`gateway.schemas.declared`; the planner serialises the
+same values with the schema's own scalars).
 """
 
 from __future__ import annotations
@@ -35,9 +37,15 @@ class Attr:
 
 @dataclass(frozen=True, slots=True)
 class Compute:
-    """A pure function of the parent: `Compute(stay_nights)`."""
+    """A pure function of the parent: `Compute(stay_nights)`.
+
+    Computed when the parent enters the answer, with its reads (a failure fails the whole
+    parent, see `gateway.schemas.declared`), unless `lazy`: then only when asked for, and a
+    failure is the field's own (`formatted`).
+    """
 
     fn: Callable[[Any], Any]
+    lazy: bool = False
 
 
 @dataclass(frozen=True, slots=True)

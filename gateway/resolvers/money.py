@@ -43,5 +43,5 @@ async def total_costs(
     ]
 
 
-MONEY: TypeFields = {"formatted": Compute(formatted)}
+MONEY: TypeFields = {"formatted": Compute(formatted, lazy=True)}
 MOBILE_MONEY: TypeFields = {}

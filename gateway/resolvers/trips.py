@@ -40,6 +40,27 @@ async def my_trips(viewer: Viewer, roots: Sequence[Any], args: Args) -> list[Pag
     return [await viewer.my_trips(first=args["first"], after=args.get("after") or None)]
 
 
+async def book_trip(viewer: Viewer, roots: Sequence[Any], args: Args) -> list[Entity]:
+    return [await viewer.book_trip(booking(args["input"]))]
+
+
+async def cancel_trip(viewer: Viewer, roots: Sequence[Any], args: Args) -> list[Entity]:
+    return [await viewer.cancel_trip(str(args["id"]))]
+
+
+def booking(given: Any) -> Entity:
+    """`bookTrip`'s input (the schema's `BookTripInput`, Python names) as the backend's body."""
+    return {
+        "traveler_id": str(given.traveler_id),
+        "title": given.title,
+        "start_date": given.start_date.isoformat(),
+        "end_date": given.end_date.isoformat(),
+        "flight_ids": [str(i) for i in given.flight_ids],
+        "hotel_stay_ids": [str(i) for i in given.hotel_stay_ids],
+        "car_rental_ids": [str(i) for i in given.car_rental_ids],
+    }
+
+
 def _page(viewer: Viewer, traveler_id: str, args: Args) -> Any:
     return page_of(
         viewer,
@@ -93,3 +114,6 @@ ROOTS: dict[str, Load] = {
     "trips": Load(trips, check=may_read_page),
     "my_trips": Load(my_trips, check=may_read_own_pages),
 }
+# The viewer decides who may change what (and marks the answer a mutation's).
+CANCEL_TRIP = Load(cancel_trip)
+MUTATIONS: dict[str, Load] = {"book_trip": Load(book_trip), "cancel_trip": CANCEL_TRIP}

@@ -12,23 +12,19 @@ from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRul
 from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
-from strawberry.types import ExecutionContext, Info
+from strawberry.types import ExecutionContext
 
-from gateway.context import RequestContext
 from gateway.errors import GatewayError
+from gateway.resolvers.catalog import Catalog
+from gateway.schemas.declared import attach
 
 log = logging.getLogger("gateway.graphql")
-GqlInfo = Info[RequestContext, None]
 
 
 @strawberry.enum
 class TripStatus(Enum):
     BOOKED = "booked"
     CANCELLED = "cancelled"
-
-
-def status_filter(status: TripStatus | None) -> str | None:
-    return status.value if status else None
 
 
 class GatewaySchema(strawberry.Schema):
@@ -60,11 +56,16 @@ def validation_rules(*, introspection: bool) -> tuple[type[ASTValidationRule], .
     return LIMITS if introspection else PROD_RULES
 
 
-def build(query: type[Any], mutation: type[Any], *, introspection: bool) -> strawberry.Schema:
+def build(
+    query: type[Any], mutation: type[Any], *, catalog: Catalog, introspection: bool
+) -> strawberry.Schema:
+    """The schema of `query` and `mutation`'s shape, resolved from `catalog`'s declarations."""
     rules = list(validation_rules(introspection=introspection))
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         lambda: AddValidationRules(rules),
     ]
-    return GatewaySchema(query=query, mutation=mutation, extensions=extensions)
+    schema = GatewaySchema(query=query, mutation=mutation, extensions=extensions)
+    attach(schema, catalog)
+    return schema

@@ -45,7 +45,9 @@ def settings(routes_file: Path | None = None) -> Settings:
             "GATEWAY_JWT_SECRET": SECRET,
             "ROUTES_FILE": str(routes_file or "/nonexistent/routes.yaml"),
             # The generator's operations must run to be compared: big pages of duplicated
-            # fields can pass the mobile cost budget (refusals are tested in test_limits).
+            # fields can pass the cost budgets, the web one too with enough examples drawn
+            # (refusals are tested in test_limits).
+            "GATEWAY_MAX_COST_WEB": "1000000",
             "GATEWAY_MAX_COST_MOBILE": "100000",
             # Each app has its own per-backend breakers, opened by its own history of the
             # fault cases: the two would drift apart (the breaker is tested in test_breaker).
