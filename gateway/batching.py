@@ -11,15 +11,27 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
 Fetch = Callable[[list[str]], Awaitable[Sequence[V]]]
+# Values for all of the keys when each is at hand without any I/O (a fresh L1 hit), else
+# None; like the fetch, it records what it read in the request's cache trace.
+Peek = Callable[[list[str]], Sequence[V] | None]
+
+# Set while the planner runs a plan (gateway.execution.run): there, keys whose values are
+# all at hand are answered at once, with no batch window, future or task -- the planner
+# loads a whole level in one call per relation, so there is nothing left to batch them
+# with. Strawberry's resolvers (the reference executor) keep the window: the order in which
+# its fields complete, and so its errors' order, stays what it always was.
+at_once: ContextVar[bool] = ContextVar("gateway_batches_at_once", default=False)
 
 
 class Batches(Generic[V]):
-    def __init__(self, fetch: Fetch[V]) -> None:
+    def __init__(self, fetch: Fetch[V], peek: Peek[V] | None = None) -> None:
         self._fetch = fetch
+        self._peek = peek
         self._done: dict[str, V] = {}
         self._failed: dict[str, Exception] = {}
         self._waiting: dict[str, asyncio.Future[None]] = {}  # key → its batch
@@ -32,6 +44,17 @@ class Batches(Generic[V]):
         """A value per key, in order; raises the error of the first failed key."""
         done, replay = self._done, self._replay
         missing = [key for key in keys if key not in done or key in replay]
+        if (
+            missing
+            and self._peek is not None
+            and at_once.get()
+            and not replay
+            and not any(key in self._failed for key in missing)  # a failure stays one
+        ):
+            known = self._peek(missing)
+            if known is not None:
+                done.update(zip(missing, known, strict=True))
+                return [done[key] for key in keys]
         if missing:
             for batch in self._batches_of(missing):
                 # Shielded: a cancelled waiter (a sibling field's error ended its resolver)

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from gateway.batching import Batches
+from gateway.batching import Batches, at_once
 
 
 class Backend:
@@ -91,3 +91,46 @@ async def test_a_replayed_failure_is_raised_again_later() -> None:
     with pytest.raises(RuntimeError):
         await batches.load_all(["a"])
     assert backend.calls == [["a"]]
+
+
+class Held:
+    """What a fetcher's `peek` sees: values at hand with no I/O (the L1 hits)."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+        self.asked: list[list[str]] = []
+
+    def peek(self, keys: list[str]) -> list[str] | None:
+        self.asked.append(keys)
+        if all(key in self.values for key in keys):
+            return [self.values[key] for key in keys]
+        return None
+
+
+async def test_while_a_plan_runs_keys_at_hand_are_answered_at_once() -> None:
+    backend, held = Backend(), Held({"a": "A*", "b": "B*"})
+    batches = Batches(backend.fetch, held.peek)
+    token = at_once.set(True)
+    try:
+        loading = batches.load_all(["a", "b"])
+        assert await loading == ["A*", "B*"] and backend.calls == []
+        assert await batches.load_all(["b", "c"]) == ["B*", "C"]  # c is not at hand: fetched
+    finally:
+        at_once.reset(token)
+    assert backend.calls == [["c"]]
+
+
+async def test_outside_a_plan_or_for_a_failed_key_nothing_is_peeked() -> None:
+    held = Held({"a": "A*", "x": "X*"})
+    batches = Batches(Backend().fetch, held.peek)
+    assert await batches.load_all(["a"]) == ["A"]  # strawberry's resolvers: the window
+    failing = Batches(Backend(fail=True).fetch, held.peek)
+    with pytest.raises(RuntimeError):
+        await failing.load_all(["x"])
+    token = at_once.set(True)
+    try:
+        with pytest.raises(RuntimeError):  # a failure stays one for the rest of the request
+            await failing.load_all(["x"])
+    finally:
+        at_once.reset(token)
+    assert held.asked == []

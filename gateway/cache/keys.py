@@ -20,6 +20,7 @@ other containers hold, because those containers read the token before building a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -46,6 +47,7 @@ def query_hash(query: str) -> str:
     return hashlib.sha256(query.encode()).hexdigest()
 
 
+@functools.lru_cache(maxsize=65_536)  # a few MB at most; every entity read makes one
 def entity_key(kind: str, entity_id: str) -> str:
     return f"{PREFIX}e:{_name(kind, 'kind')}:{_id(entity_id)}"
 

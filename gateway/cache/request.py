@@ -23,10 +23,26 @@ class RequestCache:
     trace: CacheTrace = field(default_factory=CacheTrace)
 
     async def entities(self, kind: str, ids: Sequence[str], fetch: Fetch) -> list[Entity | None]:
-        reader = EntityReader(
+        return await self._reader(kind).read(kind, ids, fetch, self.trace)
+
+    def peek_entities(self, kind: str, ids: Sequence[str]) -> list[Entity] | None:
+        """Every id a fresh L1 hit, with no I/O; else None."""
+        return self._reader(kind).peek(kind, ids, self.trace)
+
+    def peek_value(self, key: str, kind: str) -> bytes | None:
+        """`value(key, kind, ...)` when it is a fresh L1 hit, with no I/O; else None."""
+        if self.config.ttl(kind) <= 0:
+            return None
+        entry = self.cache.l1.get(key)
+        if entry is None or not entry.fresh(self.cache.l1.now()):
+            return None
+        self.trace.record("L1")
+        return entry.value
+
+    def _reader(self, kind: str) -> EntityReader:
+        return EntityReader(
             self.cache, self.inflight, ttl_s=self.config.ttl(kind), stale_s=self.config.stale_s
         )
-        return await reader.read(kind, ids, fetch, self.trace)
 
     async def value(self, key: str, kind: str, load: Callable[[], Awaitable[bytes]]) -> bytes:
         """One cached value (fx rates, top destinations, a trip-list page), single-flighted."""
