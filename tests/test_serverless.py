@@ -593,6 +593,14 @@ def test_zip_holds_the_gateway_routes_and_runtime_deps_only(packages: dict[str, 
         "cfnlint",
     }
     assert not tops & forbidden
+    workstation_only = {
+        "gateway/devstack.py",
+        "gateway/serving.py",
+        "gateway/__main__.py",
+        "gateway/routing/__main__.py",
+        "gateway/routing/cli.py",
+    }
+    assert not workstation_only & set(names)
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert machines and set(machines.values()) == {0x3E}, "x86-64 ELF only"
     assert all("cpython-312-x86_64" in n or ".abi3." in n for n in machines)
