@@ -599,6 +599,8 @@ def test_zip_holds_the_gateway_routes_and_runtime_deps_only(packages: dict[str, 
         "gateway/__main__.py",
         "gateway/routing/__main__.py",
         "gateway/routing/cli.py",
+        "gateway/routing/cli_files.py",
+        "gateway/routing/cli_store.py",
     }
     assert not workstation_only & set(names)
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]

@@ -16,17 +16,22 @@ $FLIGHTS_PORT). `status --gateway URL` shows the table that gateway runs when it
 """
 
 import argparse
-import getpass
 import os
-import socket
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from gateway.devstack import StackError, backend_urls, stack_ports
+from gateway.routing import cli_store
+from gateway.routing.cli_files import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    load,
+    pair,
+    routes_path,
+    too_loose,
+)
 from gateway.routing.errors import RoutesError
-from gateway.routing.ledger import access_findings
 from gateway.routing.select import RouteDecision, RouteRequest
 from gateway.routing.status import (
     GatewayView,
@@ -37,17 +42,8 @@ from gateway.routing.status import (
     render_live,
     render_status,
 )
-from gateway.routing.store import (
-    Fetched,
-    RouteStore,
-    StoreError,
-    VersionInfo,
-    parse_store_uri,
-    rollback_target,
-)
-from gateway.routing.table import RouteTable, load_table, parse_table
-
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+from gateway.routing.store import StoreError
+from gateway.routing.table import RouteTable
 
 
 def main(argv: Sequence[str]) -> int:
@@ -76,108 +72,15 @@ def main(argv: Sequence[str]) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    table = _load(args.file, args.env)
-    if _too_loose(table):
+    table = load(args.file, args.env)
+    if too_loose(table):
         return EXIT_INVALID
     print(f"ok: {len(table.routes)} routes, version {table.version}")
     return EXIT_OK
 
 
-def _too_loose(table: RouteTable) -> bool:
-    """Print the access findings; True when a route is looser than the contract."""
-    too_loose, missing = access_findings(table)
-    for line in missing:
-        print(f"warning: {line}", file=sys.stderr)
-    for line in too_loose:
-        print(f"error: {line}", file=sys.stderr)
-    if too_loose:
-        count = len(too_loose)
-        print(f"{count} route{'s' if count > 1 else ''} looser than the contract", file=sys.stderr)
-    return bool(too_loose)
-
-
-def _push(args: argparse.Namespace) -> int:
-    """Check exactly as `check` does, then publish; a refused file publishes nothing."""
-    store = _store(args.store)
-    if args.rollback:
-        return _rollback(store, args.message)
-    if not args.message:
-        print("error: say why with --message WHY (kept with the version)", file=sys.stderr)
-        return EXIT_USAGE
-    path = _routes_path(args.file)
-    with open(path, encoding="utf-8") as file:
-        text = file.read()
-    table = parse_table(text, source=path, env=_environment(args.env))
-    if _too_loose(table):
-        return EXIT_INVALID
-    latest = _latest(store)
-    if latest is not None and latest.text == text:
-        # Same bytes, same ETag: gateways would not notice a new version, so make none.
-        print(f"unchanged: {store.uri} version {latest.info.version_id} has this text already")
-        return EXIT_OK
-    info = store.publish(text, _who(args.message))
-    print(f"pushed {path} to {store.uri} as version {info.version_id}: {info.message}")
-    return EXIT_OK
-
-
-def _latest(store: RouteStore) -> Fetched | None:
-    """The newest version, None while the store is empty."""
-    try:
-        return store.fetch()
-    except StoreError as exc:
-        if exc.reason.startswith("NoSuchKey"):
-            return None
-        raise
-
-
-def _rollback(store: RouteStore, message: str | None) -> int:
-    try:
-        target, undone = rollback_target(store.versions())
-    except ValueError as exc:
-        print(f"error: cannot roll back: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    fetched = store.fetch(version_id=target.version_id)
-    assert fetched is not None  # no ETag given: never a 304
-    why = message or f"rollback of {undone.version_id}"
-    info = _who(why, rollback_of=undone.version_id, restores=target.version_id)
-    info = store.publish(fetched.text, info)
-    print(
-        f"rolled back {undone.version_id} ({undone.message}): {store.uri} version "
-        f"{info.version_id} restores {target.version_id} ({target.message})"
-    )
-    return EXIT_OK
-
-
-def _versions(args: argparse.Namespace) -> int:
-    for info in _store(args.store).versions(limit=args.limit):
-        print(_describe(info))
-    return EXIT_OK
-
-
-def _describe(info: VersionInfo) -> str:
-    """ "3f2a… 2026-11-30T05:00:00+00:00 ana@laptop: flights back (rollback of 9c1d…)" """
-    undid = f" (rollback of {info.rollback_of})" if info.rollback_of else ""
-    return f"{info.version_id}  {info.published_at}  {info.author}: {info.message}{undid}"
-
-
-def _store(uri: str | None) -> RouteStore:
-    given = uri or os.environ.get("ROUTES_STORE")
-    if not given:
-        raise StoreError("ROUTES_STORE", "name the store with --store s3://BUCKET/KEY")
-    try:
-        return RouteStore(parse_store_uri(given))
-    except ValueError as exc:
-        raise StoreError(given, str(exc)) from None
-
-
-def _who(message: str, **rollback: str) -> VersionInfo:
-    author = os.environ.get("ROUTES_AUTHOR") or f"{getpass.getuser()}@{socket.gethostname()}"
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    return VersionInfo("", "", author=author, published_at=now, message=message, **rollback)
-
-
 def _explain(args: argparse.Namespace) -> int:
-    table = _load(args.file, args.env)
+    table = load(args.file, args.env)
     request = RouteRequest(
         method=args.method.upper(),
         path=args.path,
@@ -194,7 +97,7 @@ def _explain(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     """With --gateway, the gateway's own table unless --file names one to compare with."""
     if not args.gateway:
-        table = _load(args.file, args.env)
+        table = load(args.file, args.env)
         print(render_status(table))
         _shared_ramps(args, table)
         return EXIT_OK
@@ -242,11 +145,11 @@ def _ledger(args: argparse.Namespace, live: GatewayView) -> int:
         print(render_status(live.table, health=live.health, stats=live.stats, same_table=True))
         return EXIT_OK
     try:
-        table = _load(args.file, args.env)
+        table = load(args.file, args.env)
     except (RoutesError, OSError) as exc:
         if args.file is not None:
             raise
-        why = _unusable(_routes_path(None), exc)
+        why = _unusable(routes_path(None), exc)
         print(render_live(live.health, live.stats, why_no_ledger=why))
         return EXIT_OK
     print(render_status(table, health=live.health, stats=live.stats))
@@ -282,42 +185,6 @@ def _explanation(table: RouteTable, request: RouteRequest, decision: RouteDecisi
     )
 
 
-def _load(path: str | None, env_pairs: Sequence[tuple[str, str]]) -> RouteTable:
-    return load_table(_routes_path(path), env=_environment(env_pairs))
-
-
-def _environment(env_pairs: Sequence[tuple[str, str]]) -> Mapping[str, str]:
-    given: Mapping[str, str] = {**os.environ, **dict(env_pairs)}
-    return {**_local_stack(given), **given}
-
-
-def _routes_path(path: str | None) -> str:
-    return path or os.environ.get("ROUTES_FILE", "routes.yaml")
-
-
-def _local_stack(given: Mapping[str, str]) -> dict[str, str]:
-    """LEGACY_URL and FLIGHTS_URL as `make run` sets them, for those the shell does not set
-    (a fresh shell); stderr says so. Only here: the gateway itself never guesses a backend."""
-    try:
-        urls = backend_urls(stack_ports(given))
-    except StackError as exc:
-        print(f"note: no local defaults for LEGACY_URL, FLIGHTS_URL: {exc}", file=sys.stderr)
-        return {}
-    unset = {name: url for name, url in urls.items() if name not in given}
-    if unset:
-        using = ", ".join(f"{name}={url}" for name, url in unset.items())
-        print(f"note: not set, so using make run's {using}", file=sys.stderr)
-    return unset
-
-
-def _pair(text: str) -> tuple[str, str]:
-    """ "X-Canary=on" → ("X-Canary", "on")."""
-    name, equals, value = text.partition("=")
-    if not equals or not name:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    return name, value
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m gateway routes", description=__doc__.split("\n")[0]
@@ -334,8 +201,8 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--traveler", metavar="ID", help="the traveler id from the token")
     explain.add_argument("--role", help="the token's role (agent may use X-Route-Target)")
     explain.add_argument("--client", metavar="IP", help="the client address")
-    explain.add_argument("--header", type=_pair, action="append", default=[], metavar="K=V")
-    explain.add_argument("--cookie", type=_pair, action="append", default=[], metavar="K=V")
+    explain.add_argument("--header", type=pair, action="append", default=[], metavar="K=V")
+    explain.add_argument("--cookie", type=pair, action="append", default=[], metavar="K=V")
     explain.set_defaults(run=_explain)
     status = commands.add_parser("status", help="the migration ledger, endpoint by endpoint")
     status.add_argument(
@@ -356,10 +223,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     push.add_argument("--message", "-m", metavar="WHY", help="why (kept with the version)")
     push.add_argument("--rollback", action="store_true", help="restore the version before")
-    push.set_defaults(run=_push)
+    push.set_defaults(run=cli_store.push)
     versions = commands.add_parser("versions", help="the store's versions: who, when, why")
     versions.add_argument("--limit", type=int, default=20, metavar="N")
-    versions.set_defaults(run=_versions)
+    versions.set_defaults(run=cli_store.versions)
     for command in (push, versions):
         command.add_argument(
             "--store", metavar="URI", help="s3://BUCKET/KEY; default: $ROUTES_STORE"
@@ -369,7 +236,7 @@ def _parser() -> argparse.ArgumentParser:
     for command in (check, explain, status, push):
         command.add_argument(
             "--env",
-            type=_pair,
+            type=pair,
             action="append",
             default=[],
             metavar="K=V",
