@@ -134,3 +134,31 @@ async def test_a_value_landing_as_its_lease_is_released_is_not_loaded_again(
     assert waiting_store.landed and loaded == ["f1"]  # loaded once, by the holder
     for store in (holding_store, waiting_store):
         await store.aclose()
+
+
+@pytest.mark.redis
+async def test_a_value_stored_between_a_miss_and_the_lease_is_not_loaded_again(
+    redis_server: RedisServer,
+) -> None:
+    """load_many is called after a miss in both tiers; if another process loads, stores and
+    releases before this one takes the lease, the lease is free but the value is there."""
+    loaded: list[str] = []
+
+    async def load(keys: list[str]) -> dict[str, bytes | None]:
+        loaded.extend(keys)
+        return {k: k.upper().encode() for k in keys}
+
+    stores = [RedisStore(redis_server.url), RedisStore(redis_server.url)]
+    holder = TieredCache(L1Cache(), stores[0], write_behind=False)
+    waiter = TieredCache(L1Cache(), stores[1], write_behind=False)
+    assert await holder.load_many(["k1", "k2"], load, ttl_s=60, stale_s=0) == {
+        "k1": b"K1",
+        "k2": b"K2",
+    }
+    # The waiter's miss came just before the holder's store: it goes on to take the leases.
+    found = await waiter.load_many(["k1", "k2", "k3"], load, ttl_s=60, stale_s=0)
+    assert found == {"k1": b"K1", "k2": b"K2", "k3": b"K3"}
+    assert loaded == ["k1", "k2", "k3"]  # k1 and k2 once, by the holder
+    assert not await stores[1].held_leases(["k1#lease", "k2#lease", "k3#lease"])
+    for store in stores:
+        await store.aclose()

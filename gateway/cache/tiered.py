@@ -184,7 +184,7 @@ class TieredCache:
             return False
         lease = lease_key(key)
         if await self.l2.acquire_lease(lease, ttl_ms=self._lease_ttl_ms):
-            return True
+            return await self._landed_meanwhile(key) or True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._lease_wait_s
         while loop.time() < deadline:
@@ -193,8 +193,19 @@ class TieredCache:
             if hit is not None and hit.fresh:
                 return hit
             if await self.l2.acquire_lease(lease, ttl_ms=self._lease_ttl_ms):
-                return True
+                return await self._landed_meanwhile(key) or True
         return False
+
+    async def _landed_meanwhile(self, key: str) -> Hit | None:
+        """Just after taking the lease: another process may have loaded, stored and released
+        between our miss and our lease. Its value is in Redis then (stored before the
+        release), so look once more before loading the same key again."""
+        assert self.l2 is not None
+        hit = (await self.get_many([key])).get(key)
+        if hit is None or not hit.fresh:
+            return None
+        await self.l2.release_lease(lease_key(key))
+        return hit
 
     async def _store(
         self, key: str, value: bytes, *, ttl_s: float, stale_s: float, release: bool
@@ -242,7 +253,16 @@ class TieredCache:
         leases = {lease_key(key): key for key in keys}
         mine = await self.l2.acquire_leases(list(leases), ttl_ms=self._lease_ttl_ms)
         theirs = [key for lease, key in leases.items() if lease not in mine]
-        found = await self._await_others(theirs) if theirs else {}
+        # As in _landed_meanwhile: what another process stored (and released) between our
+        # miss and our leases is in Redis now; take it rather than load it again.
+        hits = await self.get_many([leases[lease] for lease in mine]) if mine else {}
+        found: dict[str, bytes | None] = {k: hit.value for k, hit in hits.items() if hit.fresh}
+        if found:
+            landed = {lease_key(key) for key in found}
+            await self.l2.release_leases(list(landed))
+            mine = mine - landed
+        if theirs:
+            found.update(await self._await_others(theirs))
         rest = [key for key in keys if key not in found]
         try:
             values = await load(rest) if rest else {}
