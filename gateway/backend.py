@@ -1,12 +1,14 @@
 """The one place the gateway talks HTTP to its backends.
 
-One `httpx.AsyncClient` per backend base URL per process, created lazily on the running loop
-and reused across requests and warm Lambda invocations (Mangum runs them all on one loop).
-The transport underneath is a seam: aiohttp's is several times faster than httpcore's under
-concurrency (see docs/benchmarks.md), so it is the default; tests may pass any transport.
+Every call, GraphQL's (`call_raw`) and the passthrough's (`exchange`), opens its answer
+through the client's streams (gateway.streams): aiohttp's own session when the transport is
+aiohttp's (the default: several times faster than httpcore's under concurrency, see
+docs/benchmarks.md), else one `httpx.AsyncClient` per backend base URL on whatever transport
+was given (tests pass `httpx.ASGITransport(app=stub)`). Sessions and clients are created
+lazily on the running loop and reused across requests and warm Lambda invocations.
 
-httpx and transport errors are translated here, and only here, into the gateway's own
-`BackendTimeout` / `BackendUnavailable` / `BackendRejected`.
+Library errors become the gateway's own `BackendTimeout` / `BackendUnavailable` /
+`BackendRejected` here and in gateway.streams, and nowhere else.
 """
 
 from __future__ import annotations

@@ -69,16 +69,14 @@ class FxFetcher:
 
     def peek(self, bases: Sequence[str]) -> Sequence[Mapping[str, Decimal]] | None:
         """Every base's rates a fresh L1 hit, with no I/O (and traced as `fetch` would)."""
-        ttl = self._cache.config.ttl("fx")
-        held = [self._cache.cache.l1.get(entity_key("fx", base)) for base in bases]
-        now = self._cache.cache.l1.now()
-        if ttl <= 0 or not all(entry is not None and entry.fresh(now) for entry in held):
+        raws = [self._cache.peek_value(entity_key("fx", base), "fx") for base in bases]
+        if any(raw is None for raw in raws):
             return None
         found = []
-        for base in bases:
-            self._cache.trace.touched_public(ttl)
-            raw = self._cache.peek_value(entity_key("fx", base), "fx")
-            assert raw is not None  # fresh a moment ago, with nothing awaited since
+        for raw in raws:
+            assert raw is not None
+            self._cache.trace.touched_public(self._cache.config.ttl("fx"))
+            self._cache.trace.record("L1")
             found.append(_rates_of(raw))
         return found
 

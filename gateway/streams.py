@@ -1,11 +1,12 @@
-"""Backend answers the REST passthrough streams back: status, raw headers, body chunks.
+"""Backend answers as status, raw headers and body chunks: what the REST passthrough streams
+back, and what GraphQL's backend calls read whole.
 
-Two ways to open one, behind `BackendClient.exchange`:
+Two ways to open one, behind `BackendClient.exchange` and `BackendClient.call_raw`:
 
 - `AiohttpStreams` (the default): aiohttp's own client session, with no httpx request or
-  response objects in between. The passthrough forwards bytes it has already decided on,
-  so it needs nothing httpx adds, and httpx's URL parsing and model building cost as much
-  as the rest of the hop (docs/benchmarks.md).
+  response objects in between. The gateway sends paths and bodies it has already decided
+  on, so it needs nothing httpx adds, and httpx's URL parsing and model building cost as
+  much as the rest of the hop (docs/benchmarks.md).
 - `HttpxStreams`: any httpx transport, e.g. `httpx.ASGITransport(app=stub)` in tests.
 
 Errors of either library become `BackendTimeout` / `BackendUnavailable` here, and only here.

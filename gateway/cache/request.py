@@ -30,13 +30,13 @@ class RequestCache:
         return self._reader(kind).peek(kind, ids, self.trace)
 
     def peek_value(self, key: str, kind: str) -> bytes | None:
-        """`value(key, kind, ...)` when it is a fresh L1 hit, with no I/O; else None."""
+        """What `value(key, kind, ...)` would answer from a fresh L1 hit, with no I/O and
+        nothing traced (the caller traces it when it uses it); else None."""
         if self.config.ttl(kind) <= 0:
             return None
         entry = self.cache.l1.get(key)
         if entry is None or not entry.fresh(self.cache.l1.now()):
             return None
-        self.trace.record("L1")
         return entry.value
 
     def _reader(self, kind: str) -> EntityReader:
