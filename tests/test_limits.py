@@ -15,6 +15,7 @@ from gateway.graphql_http import RequestProblem, params_from_post
 from gateway.limits import (
     BOUNDS,
     LONG_TOKEN,
+    TOKEN_MEMO_TEXT,
     LimitGate,
     LimitRefused,
     Limits,
@@ -125,6 +126,21 @@ def test_the_gate_refuses_with_the_code_the_cost_and_the_limit() -> None:
     gate.check_cost("{ me { id } }", "g", None)
     gate.check_cost("{ syntax error", "s", None)  # execution answers that
     assert gate.costs[("h", None)] == 10  # once per document and operation
+
+
+def test_token_counts_are_remembered_per_text_and_long_texts_are_not() -> None:
+    gate = LimitGate("web", WEB, Limits(max_query_tokens=10))
+    over = "{ me { id name email currency homeAirport loyaltyTier } }"
+    for _ in range(2):  # refused the same way once remembered
+        with pytest.raises(LimitRefused):
+            gate.check_request(over, None)
+        gate.check_request("{ me { id } }", None)
+    assert gate.tokens[over] == (len(over), count_tokens(over, cap=10))
+    assert gate.tokens["{ me { id } }"] == (13, 6)
+    long = "{ me { id } }" + " " * TOKEN_MEMO_TEXT
+    gate.check_request(long, None)
+    assert long not in gate.tokens  # counted each time: no text can crowd the others out
+    assert gate.tokens.currsize == len(over) + 13
 
 
 def test_the_limits_come_from_the_environment() -> None:
