@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
 Fetch = Callable[[list[str]], Awaitable[Sequence[V]]]
@@ -20,12 +20,24 @@ Fetch = Callable[[list[str]], Awaitable[Sequence[V]]]
 # None; like the fetch, it records what it read in the request's cache trace.
 Peek = Callable[[list[str]], Sequence[V] | None]
 
-# Set while the planner runs a plan (gateway.execution.run): there, keys whose values are
-# all at hand are answered at once, with no batch window, future or task -- the planner
-# loads a whole level in one call per relation, so there is nothing left to batch them
-# with. Strawberry's resolvers (the reference executor) keep the window: the order in which
-# its fields complete, and so its errors' order, stays what it always was.
-at_once: ContextVar[bool] = ContextVar("gateway_batches_at_once", default=False)
+
+class Level:
+    """One level of a planned run (gateway.execution.run) while its loads run. There, keys
+    whose values are all at hand are answered at once, with no batch window, future or
+    task -- the planner loads a whole level in one call per relation, so there is nothing
+    left to batch them with -- and the level's loads may share what they work out from the
+    same parents (`shared`: the twenty trips' flights, read by `flights` and by `totalCost`
+    alike), for as long as the level runs. Strawberry's resolvers (the reference executor)
+    run outside any level and keep the window: the order in which its fields complete, and
+    so its errors' order, stays what it always was."""
+
+    __slots__ = ("shared",)
+
+    def __init__(self) -> None:
+        self.shared: dict[Any, Any] = {}
+
+
+planned_level: ContextVar[Level | None] = ContextVar("gateway_planned_level", default=None)
 
 
 class Batches(Generic[V]):
@@ -43,14 +55,20 @@ class Batches(Generic[V]):
     async def load_all(self, keys: Sequence[str]) -> list[V]:
         """A value per key, in order; raises the error of the first failed key."""
         done, replay = self._done, self._replay
+        if not replay:
+            try:  # the common case once a level has loaded: every key known
+                return [done[key] for key in keys]
+            except KeyError:
+                pass
         missing = [key for key in keys if key not in done or key in replay]
         if (
             missing
             and self._peek is not None
-            and at_once.get()
+            and planned_level.get() is not None
             and not replay
             and not any(key in self._failed for key in missing)  # a failure stays one
         ):
+            missing = list(dict.fromkeys(missing))  # twenty trips, one traveler: one read
             known = self._peek(missing)
             if known is not None:
                 done.update(zip(missing, known, strict=True))

@@ -8,9 +8,11 @@ neither tier has.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from gateway.batching import Batches
@@ -88,9 +90,11 @@ class FxFetcher:
         return _rates_of(raw)
 
 
+@functools.lru_cache(maxsize=256)  # the same few bases' bytes, read by every request
 def _rates_of(raw: bytes) -> Mapping[str, Decimal]:
-    rates: Mapping[str, Decimal] = json.loads(raw, parse_float=Decimal)["rates"]
-    return rates
+    """Read-only, so one decoding can be shared: decimals are immutable, the mapping a proxy."""
+    rates: dict[str, Decimal] = json.loads(raw, parse_float=Decimal)["rates"]
+    return MappingProxyType(rates)
 
 
 ENTITY_PATHS: Mapping[str, str] = {

@@ -66,14 +66,21 @@ def _round_half_even(p: int, q: int) -> int:
 
 
 def total_minor(
-    prices: Iterable[tuple[int, str]], *, to: str, rates: Mapping[str, Decimal | int]
+    prices: Iterable[tuple[int, str]],
+    *,
+    to: str,
+    rates: Mapping[str, Decimal | int],
+    factors: dict[str, tuple[int, int]] | None = None,
 ) -> int:
     """Sum `(amount, currency)` prices in minor units of `to`, each rounded before summing.
 
     [(1, "USD"), (1, "USD")] at rates {"USD": Decimal("0.4")} → 2 + 2 = 4 (not round(5.0)).
+    `factors` (per currency: multiply by, divide by) may be shared by calls with the same
+    `to` and `rates`, so a page of totals works each currency's factor out once.
     """
     total = 0
-    factors: dict[str, tuple[int, int]] = {}  # per currency: (multiply by, divide by)
+    if factors is None:
+        factors = {}
     for amount, currency in prices:
         if currency == to:
             total += amount

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from gateway import access
+from gateway import access, eager
 from gateway.auth import Identity
 from gateway.cache.keys import entity_key
 from gateway.errors import BackendRejected, NotFound, rejection_to_error
@@ -73,7 +73,7 @@ class Viewer:
             params["cursor"] = after
         key = (traveler_id, *sorted(f"{k}={v}" for k, v in params.items()))
         if key not in self._pages:  # the same page asked twice in one request is fetched once
-            self._pages[key] = asyncio.ensure_future(self._fetch_page(traveler_id, params))
+            self._pages[key] = eager.start(self._fetch_page(traveler_id, params))
         return await asyncio.shield(self._pages[key])
 
     async def _fetch_page(self, traveler_id: str, params: dict[str, str]) -> Page:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from gateway.batching import Batches, at_once
+from gateway.batching import Batches, Level, planned_level
 
 
 class Backend:
@@ -110,13 +110,13 @@ class Held:
 async def test_while_a_plan_runs_keys_at_hand_are_answered_at_once() -> None:
     backend, held = Backend(), Held({"a": "A*", "b": "B*"})
     batches = Batches(backend.fetch, held.peek)
-    token = at_once.set(True)
+    token = planned_level.set(Level())
     try:
         loading = batches.load_all(["a", "b"])
         assert await loading == ["A*", "B*"] and backend.calls == []
         assert await batches.load_all(["b", "c"]) == ["B*", "C"]  # c is not at hand: fetched
     finally:
-        at_once.reset(token)
+        planned_level.reset(token)
     assert backend.calls == [["c"]]
 
 
@@ -127,10 +127,21 @@ async def test_outside_a_plan_or_for_a_failed_key_nothing_is_peeked() -> None:
     failing = Batches(Backend(fail=True).fetch, held.peek)
     with pytest.raises(RuntimeError):
         await failing.load_all(["x"])
-    token = at_once.set(True)
+    token = planned_level.set(Level())
     try:
         with pytest.raises(RuntimeError):  # a failure stays one for the rest of the request
             await failing.load_all(["x"])
     finally:
-        at_once.reset(token)
+        planned_level.reset(token)
     assert held.asked == []
+
+
+async def test_in_a_plan_a_key_asked_for_many_times_is_read_once() -> None:
+    held = Held({"t-1": "T*"})
+    batches = Batches(Backend().fetch, held.peek)
+    token = planned_level.set(Level())
+    try:  # twenty trips, one traveler
+        assert await batches.load_all(["t-1"] * 20) == ["T*"] * 20
+    finally:
+        planned_level.reset(token)
+    assert held.asked == [["t-1"]]

@@ -6,12 +6,12 @@ coroutine per object or per field: one per relation per level.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from graphql.execution.values import VariableValues
 
 from gateway import batching
+from gateway.eager import settle_all
 from gateway.execution.nodes import Child, Pending, Plan
 from gateway.execution.writer import attach
 from gateway.resolvers.fields import NO_ARGS, Args
@@ -48,20 +48,20 @@ async def fetch(pending: Pending, viewer: Viewer, variables: VariableValues) -> 
     for (child, parents, _), args in zip(pending, level_args, strict=True):
         if child.check is not None:  # refused before any of the level's loads starts
             child.check(viewer, parents, args)
-    token = batching.at_once.set(True)  # what L1 holds is answered at once (batching.py)
+    token = batching.planned_level.set(batching.Level())  # L1 hits at once (batching.py)
     try:
-        loads = [
-            _load(child, viewer, parents, args)
-            for (child, parents, _), args in zip(pending, level_args, strict=True)
-        ]
-        if len(loads) == 1:  # no task to make for a lone load (a root field, often)
-            return [await loads[0]]
         # Every load of the level settles before a failure is raised: the reference
         # executor that answers instead then finds everything known (and replayed,
-        # see Batches.replay), none of it half-way in flight.
-        values = await asyncio.gather(*loads, return_exceptions=True)
+        # see Batches.replay), none of it half-way in flight. A load answered from L1
+        # finishes in its first step and costs no task (eager.py).
+        values = await settle_all(
+            [
+                _load(child, viewer, parents, args)
+                for (child, parents, _), args in zip(pending, level_args, strict=True)
+            ]
+        )
     finally:
-        batching.at_once.reset(token)
+        batching.planned_level.reset(token)
     for value in values:
         if isinstance(value, BaseException):
             raise value

@@ -70,12 +70,3 @@ class Load:
 
 Declaration = Read | Attr | Compute | Load
 TypeFields = Mapping[str, Declaration]
-
-
-def split(values: Sequence[Any], lengths: Sequence[int]) -> list[list[Any]]:
-    """Cut one flat batch answer back into the parents' lists: [a, b, c], [2, 1] → [[a, b], [c]]."""
-    parts, start = [], 0
-    for length in lengths:
-        parts.append(list(values[start : start + length]))
-        start += length
-    return parts

@@ -3,11 +3,11 @@ trip's total cost converted to its traveler's currency."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from gateway import eager
 from gateway.loaders import Entity
 from gateway.money import format_money, total_minor
 from gateway.resolvers.bookings import bookings_of
@@ -26,7 +26,7 @@ async def total_costs(
 ) -> list[Entity]:
     """Every booking converted to the traveler's currency, rounded per item, summed; rates
     are loaded only for the currencies some booking is not already in."""
-    travelers, bookings = await asyncio.gather(
+    travelers, bookings = await eager.gather(
         travelers_of(viewer, trips), bookings_of(viewer, trips)
     )
     targets = [traveler["currency"] for traveler in travelers]
@@ -37,8 +37,12 @@ async def total_costs(
     rates: dict[str, Mapping[str, Decimal]] = {}
     if needed:
         rates = dict(zip(needed, await viewer.loaders.rates(needed), strict=True))
+    factors: dict[str, dict[str, tuple[int, int]]] = {to: {} for to in targets}
     return [
-        {"amount": total_minor(p, to=to, rates=rates.get(to, {})), "currency": to}
+        {
+            "amount": total_minor(p, to=to, rates=rates.get(to, {}), factors=factors[to]),
+            "currency": to,
+        }
         for to, p in zip(targets, prices, strict=True)
     ]
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
-from gateway import access
+from gateway import access, eager
 from gateway.loaders import Entity
 from gateway.resolvers.bookings import TRIP_BOOKINGS
 from gateway.resolvers.fields import Args, Attr, Load, TypeFields
@@ -33,7 +32,7 @@ async def trips(viewer: Viewer, roots: Sequence[Any], args: Args) -> list[Page]:
 
 async def pages_of(viewer: Viewer, travelers: Sequence[Entity], args: Args) -> list[Page]:
     """`Traveler.trips(...)` of every traveler of one level (each page is cached per request)."""
-    return list(await asyncio.gather(*(_page(viewer, t["id"], args) for t in travelers)))
+    return await eager.gather(*(_page(viewer, t["id"], args) for t in travelers))
 
 
 async def my_trips(viewer: Viewer, roots: Sequence[Any], args: Args) -> list[Page]:
