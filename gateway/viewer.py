@@ -13,10 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from gateway import access, eager
 from gateway.auth import Identity
+from gateway.cache.decoded import decoded
 from gateway.cache.keys import entity_key
 from gateway.errors import BackendRejected, NotFound, rejection_to_error
 from gateway.loaders import Entity, Loaders
@@ -89,7 +88,7 @@ class Viewer:
             if rejection.status == 404:  # an unknown traveler has no trips
                 return Page(items=[], next_cursor=None)
             raise rejection_to_error(rejection) from None
-        body = orjson.loads(raw)
+        body = decoded(raw)  # read-only, decoded once for every request that reads it
         for trip in body["items"]:
             self.loaders.prime("trip", trip)
         return Page(items=body["items"], next_cursor=body.get("next_cursor"))
@@ -111,7 +110,7 @@ class Viewer:
             )
             self._destinations[limit] = asyncio.ensure_future(load)
         raw = await asyncio.shield(self._destinations[limit])
-        items: list[Entity] = orjson.loads(raw)["items"]
+        items: list[Entity] = decoded(raw)["items"]
         return items
 
     async def book_trip(self, booking: Mapping[str, Any]) -> Entity:

@@ -78,6 +78,20 @@ class L1Cache:
                 continue
         return found
 
+    def fresh_values(self, keys: Iterable[str]) -> list[bytes] | None:
+        """The value of every key while each is fresh (the warm path); None at the first
+        key that is absent or only stale."""
+        cache, now, values = self._cache, self._clock(), []
+        for key in keys:
+            try:
+                entry = cache[key]
+            except KeyError:
+                return None
+            if not now < entry.fresh_until:
+                return None
+            values.append(entry.value)
+        return values
+
     def set(self, key: str, value: bytes, *, ttl_s: float, stale_s: float = 0.0) -> Entry:
         """Store `value`, fresh for `ttl_s` minus up to `jitter` of it, then stale for `stale_s`."""
         ttl = ttl_s * (1.0 - self._jitter * self._rng())

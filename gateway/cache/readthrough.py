@@ -12,8 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-import orjson
-
+from gateway.cache.decoded import decoded
 from gateway.cache.inflight import InFlight
 from gateway.cache.keys import entity_key
 from gateway.cache.tiered import Hit, TieredCache
@@ -37,14 +36,11 @@ class EntityReader:
         """The warm path, with no I/O: every id a fresh L1 hit; else None (nothing read)."""
         if self._ttl_s <= 0:
             return None
-        keys = [entity_key(kind, i) for i in ids]
-        l1 = self._cache.l1
-        local = l1.get_many(keys)
-        now = l1.now()
-        if len(local) < len(set(keys)) or not all(e.fresh(now) for e in local.values()):
+        values = self._cache.l1.fresh_values([entity_key(kind, i) for i in ids])
+        if values is None:
             return None
         trace.record("L1")
-        return [orjson.loads(local[key].value) for key in keys]
+        return [decoded(value) for value in values]
 
     async def read(
         self, kind: str, ids: Sequence[str], fetch: Fetch, trace: CacheTrace
@@ -59,7 +55,7 @@ class EntityReader:
         for i, key in keys.items():
             hit = hits.get(key)
             if hit is not None and hit.fresh:
-                found[i] = orjson.loads(hit.value)
+                found[i] = decoded(hit.value)
                 tiers.add(hit.tier)
         for tier in tiers:  # the trace keeps which tiers answered, not how often
             trace.record(tier)
@@ -69,7 +65,7 @@ class EntityReader:
         for i in list(missing):
             entry = self._cache.l1.get(keys[i]) if self._ttl_s > 0 else None
             if entry is not None and entry.fresh(time.time()):
-                found[i] = orjson.loads(entry.value)
+                found[i] = decoded(entry.value)
                 trace.record("L1")
                 missing.remove(i)
         if missing:
@@ -101,7 +97,7 @@ class EntityReader:
                 values = await self._cache.load_many(
                     wanted, from_backend, ttl_s=self._ttl_s, stale_s=self._stale_s
                 )
-            return {key: None if raw is None else orjson.loads(raw) for key, raw in values.items()}
+            return {key: None if raw is None else decoded(raw) for key, raw in values.items()}
 
         try:
             by_key = await self._inflight.run_many([keys[i] for i in missing], load)
@@ -110,9 +106,7 @@ class EntityReader:
             if not stale or any(hit is None for hit in stale):
                 raise
             trace.served_stale(error.code)
-            return {
-                i: orjson.loads(hit.value) for i, hit in zip(missing, stale, strict=True) if hit
-            }
+            return {i: decoded(hit.value) for i, hit in zip(missing, stale, strict=True) if hit}
         trace.record("load")
         return {i: by_key[keys[i]] for i in missing}
 

@@ -21,6 +21,7 @@ class RequestCache:
     inflight: InFlight[Entity | None]
     loads: InFlight[bytes]
     trace: CacheTrace = field(default_factory=CacheTrace)
+    readers: dict[str, EntityReader] = field(default_factory=dict)  # one per kind, on first use
 
     async def entities(self, kind: str, ids: Sequence[str], fetch: Fetch) -> list[Entity | None]:
         return await self._reader(kind).read(kind, ids, fetch, self.trace)
@@ -40,9 +41,13 @@ class RequestCache:
         return entry.value
 
     def _reader(self, kind: str) -> EntityReader:
-        return EntityReader(
-            self.cache, self.inflight, ttl_s=self.config.ttl(kind), stale_s=self.config.stale_s
-        )
+        reader = self.readers.get(kind)
+        if reader is None:
+            ttl_s, stale_s = self.config.ttl(kind), self.config.stale_s
+            reader = self.readers[kind] = EntityReader(
+                self.cache, self.inflight, ttl_s=ttl_s, stale_s=stale_s
+            )
+        return reader
 
     async def value(self, key: str, kind: str, load: Callable[[], Awaitable[bytes]]) -> bytes:
         """One cached value (fx rates, top destinations, a trip-list page), single-flighted."""
