@@ -1,4 +1,4 @@
-"""Limits before work, decision by decision (gateway/limits.py)."""
+"""Limits before work, decision by decision (gateway/limits.py, gateway/cost.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from graphql import GraphQLSchema, parse
 from bench.fixtures import MOBILE_ITINERARY
 from bench.fixtures import WEB_TRIPS as WEB_TRIPS_20
 from gateway.config import Settings, SettingsError
+from gateway.cost import BOUNDS, operation_cost
 from gateway.graphql_http import RequestProblem, params_from_post
 from gateway.limits import (
-    BOUNDS,
     LONG_TOKEN,
     TOKEN_MEMO_TEXT,
     LimitGate,
@@ -21,7 +21,6 @@ from gateway.limits import (
     Limits,
     count_tokens,
     json_depth,
-    operation_cost,
 )
 from gateway.schemas.mobile import build_mobile_schema
 from gateway.schemas.web import build_web_schema
