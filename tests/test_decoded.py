@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.cache.decoded import FrozenDict, FrozenList, decoded, freeze
+from gateway.cache.decoded import DecodedMemo, FrozenDict, FrozenList, decoded, freeze
 
 ENTITY = b'{"id":"fl-1","price":{"amount":12345,"currency":"EUR"},"tags":["a","b"],"n":null}'
 
@@ -101,3 +101,19 @@ def test_a_copy_is_an_ordinary_one() -> None:
     assert entity == orjson.loads(ENTITY)
     assert type(list(entity["tags"])) is list and entity | {"id": "x"} == {**entity, "id": "x"}
     assert freeze([{"a": [1]}]) == [{"a": [1]}]
+
+
+def test_the_memo_is_bounded_by_the_bytes_it_keeps_least_recently_used_out_first() -> None:
+    values = [orjson.dumps({"id": f"e-{i:03}"}) for i in range(66)]
+    size = len(values[0])
+    memo = DecodedMemo(max_bytes=64 * size)  # 64 such values; none larger than one
+    decodings = [memo(raw) for raw in values[:64]]
+    assert len(memo) == 64 and memo.size_bytes == 64 * size
+    assert memo(values[0]) is decodings[0]  # kept, and now the most recently used
+    memo(values[64])  # one over: the least recently used goes, e-001 (e-000 was just read)
+    assert len(memo) == 64 and memo.size_bytes == 64 * size
+    assert memo(bytes(values[0])) is decodings[0]  # equal bytes, however they arrived
+    again = memo(values[1])
+    assert again == decodings[1] and again is not decodings[1]  # decoded anew
+    memo(orjson.dumps({"id": "e-big", "pad": "x" * size}))  # over 1/64 of the budget
+    assert len(memo) == 64 and memo.size_bytes == 64 * size  # answered, not kept
