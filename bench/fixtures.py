@@ -19,7 +19,7 @@ import httpx
 from bench.request import HttpRequest
 from bench.services import REPOSITORY_ROUTES, Stack
 from gateway.auth import issue_dev_token
-from gateway.routing.select import RouteDecision, RouteRequest, sticky_bucket
+from gateway.routing.select import Caller, RouteDecision, RouteRequest, sticky_bucket
 from gateway.routing.table import load_table
 from legacy_stub.data import Dataset, Json, build_dataset
 from legacy_stub.settings import StubSettings
@@ -259,7 +259,8 @@ def route_of_flights_batch(traveler: str) -> RouteDecision:
     """What the repository's routes.yaml decides for this traveler's `GET /api/flights`
     (its canary is sticky by traveler, so the decision is the same on every request)."""
     table = load_table(REPOSITORY_ROUTES, env={"LEGACY_URL": "http://a", "FLIGHTS_URL": "http://b"})
-    return table.select(RouteRequest("GET", "/api/flights", traveler_id=traveler, role="traveler"))
+    caller = Caller(traveler_id=traveler, role="traveler")
+    return table.select(RouteRequest("GET", "/api/flights", caller))
 
 
 def canaried(decision: RouteDecision) -> bool:

@@ -10,7 +10,7 @@ from bench.results import Result, Table, Target
 from bench.scenario import Options
 from bench.services import Stack
 from bench.stats import median
-from gateway.routing.select import RouteRequest
+from gateway.routing.select import Caller, RouteRequest
 from gateway.routing.table import load_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +30,7 @@ class RouteSelectScenario:
         table = load_table(
             self.routes_file, env={"LEGACY_URL": "http://a", "FLIGHTS_URL": "http://b"}
         )
-        request = RouteRequest(method="GET", path="/api/flights/fl-12", traveler_id="t-7")
+        request = RouteRequest("GET", "/api/flights/fl-12", Caller(traveler_id="t-7"))
         timer = timeit.Timer(lambda: table.select(request))
         number, _ = timer.autorange()
         per_call = [total / number for total in timer.repeat(repeat=_REPEATS, number=number)]

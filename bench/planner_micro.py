@@ -25,7 +25,8 @@ from gateway.config import Settings
 from gateway.context import RequestContext
 from gateway.execution.planner import Operation, Planner
 from gateway.resolvers.catalog import CATALOGS
-from gateway.runtime import IncomingRequest, Runtime
+from gateway.routing.table import Caller
+from gateway.runtime import Runtime
 from gateway.schemas.common import validation_rules
 from gateway.schemas.web import build_web_schema
 from legacy_stub.app import create_app as create_stub
@@ -55,12 +56,7 @@ async def measure(*, number: int = 50, repeats: int = REPEATS) -> Timing:
     runtime = Runtime(settings, transport=stub, cache_config=CacheConfig.from_env({}))
     schema = build_web_schema()
     planner = Planner(schema, CATALOGS["web"], rules=validation_rules(introspection=True))
-    request = IncomingRequest(
-        authorization=f"Bearer {issue_dev_token(TRAVELER, secret=SECRET)}",
-        client_addr=None,
-        headers={},
-        cookies={},
-    )
+    request = Caller(authorization=f"Bearer {issue_dev_token(TRAVELER, secret=SECRET)}")
     variables = {"traveler": TRAVELER}
     operation = Operation.of(WEB_TRIPS)
 

@@ -38,7 +38,8 @@ from gateway.execution.nodes import Pending
 from gateway.execution.planner import Found, Operation, Planner, prepare_document
 from gateway.execution.run import fetch, project, start
 from gateway.resolvers.catalog import CATALOGS
-from gateway.runtime import IncomingRequest, Runtime
+from gateway.routing.table import Caller
+from gateway.runtime import Runtime
 from gateway.schemas.common import validation_rules
 from gateway.schemas.mobile import build_mobile_schema
 from gateway.schemas.web import build_web_schema
@@ -94,12 +95,7 @@ class Bench:
         stub = self.stub
         self.cached = Runtime(settings, transport=stub, cache_config=CacheConfig.from_env({}))
         self.uncached = Runtime(settings, transport=stub, cache_config=NO_CACHE)
-        self.request = IncomingRequest(
-            authorization=f"Bearer {issue_dev_token(TRAVELER, secret=SECRET)}",
-            client_addr=None,
-            headers={},
-            cookies={},
-        )
+        self.request = Caller(authorization=f"Bearer {issue_dev_token(TRAVELER, secret=SECRET)}")
 
     async def subject(
         self, title: str, planner: Planner, query: str, variables: dict[str, Any]

@@ -37,7 +37,8 @@ from gateway.limits import LimitGate, LimitRefused
 from gateway.observability.tracing import execution_span
 from gateway.persisted import document_problem
 from gateway.resolvers.catalog import CATALOGS
-from gateway.runtime import IncomingRequest, Runtime
+from gateway.routing.table import Caller
+from gateway.runtime import Runtime
 
 QUERIES_ONLY = frozenset({OperationType.QUERY})
 QUERIES_AND_MUTATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
@@ -193,9 +194,10 @@ def _limits_and_rules(
     return LimitGate(name, graphql_schema, settings.limits), rules
 
 
-def incoming(request: Request) -> IncomingRequest:
+def incoming(request: Request) -> Caller:
+    """Who is asking, as the request says (the context verifies the token)."""
     client = request.client
-    return IncomingRequest(
+    return Caller(
         authorization=request.headers.get("authorization"),
         client_addr=client.host if client else None,
         headers=request.headers,

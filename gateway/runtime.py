@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import httpx
 
@@ -25,19 +24,9 @@ from gateway.loaders import Loaders
 from gateway.routing.reload import RouteTableSource
 from gateway.routing.remote import RemoteRouteSource, remote_source
 from gateway.routing.stats import RouteStats
-from gateway.routing.table import RouteTable, default_table
-from gateway.upstream import Caller, ShadowRunner, Upstream
+from gateway.routing.table import Caller, RouteTable, default_table
+from gateway.upstream import ShadowRunner, Upstream
 from gateway.viewer import Viewer
-
-
-@dataclass(frozen=True, slots=True)
-class IncomingRequest:
-    """What the context needs of an HTTP request, independent of the framework."""
-
-    authorization: str | None
-    client_addr: str | None
-    headers: Mapping[str, str]
-    cookies: Mapping[str, str]
 
 
 class Runtime:
@@ -70,16 +59,10 @@ class Runtime:
             audience=settings.jwt_audience,
         )
 
-    async def context_for(self, request: IncomingRequest) -> RequestContext:
-        identity = await identify(request.authorization, self.verifier)
-        caller = Caller(
-            traveler_id=identity.traveler_id,
-            role=identity.role,
-            client_addr=request.client_addr,
-            headers=request.headers,
-            cookies=request.cookies,
-        )
-        upstream = self.upstream_for(caller)
+    async def context_for(self, caller: Caller) -> RequestContext:
+        """The request's context: its token verified, its loaders routed for who it is."""
+        identity = await identify(caller.authorization, self.verifier)
+        upstream = self.upstream_for(caller.identified(identity.traveler_id, identity.role))
         cache = self.request_cache()
         return RequestContext(viewer=Viewer(identity, Loaders(upstream, cache)), cache=cache)
 

@@ -11,27 +11,15 @@ import asyncio
 import contextvars
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.backend import BackendClient, decode_json
 from gateway.errors import BackendError
 from gateway.routing.shadow import diff_paths
 from gateway.routing.stats import RouteStats
-from gateway.routing.table import Backend, RouteDecision, RouteRequest, RouteTable
+from gateway.routing.table import Backend, Caller, RouteDecision, RouteRequest, RouteTable
 
 log = logging.getLogger("gateway.shadow")
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who is asking, as far as routing cares (canary stickiness, QA override)."""
-
-    traveler_id: str | None = None
-    role: str | None = None
-    client_addr: str | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    cookies: Mapping[str, str] = field(default_factory=dict)
 
 
 class ShadowRunner:
@@ -143,17 +131,7 @@ class Upstream:
         self._shadows = shadows
 
     def decide(self, method: str, path: str) -> RouteDecision:
-        c = self._caller
-        request = RouteRequest(
-            method=method,
-            path=path,
-            traveler_id=c.traveler_id,
-            role=c.role,
-            client_addr=c.client_addr,
-            headers=c.headers,
-            cookies=c.cookies,
-        )
-        return self.table.select(request)
+        return self.table.select(RouteRequest(method, path, self._caller))
 
     async def get_raw(self, path: str, params: Mapping[str, str] | None = None) -> bytes:
         """A GET answer's JSON bytes (what the cache stores), shadowed when the route says so."""

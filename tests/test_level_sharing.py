@@ -11,7 +11,8 @@ from gateway.auth import issue_dev_token
 from gateway.cache.setup import CacheConfig
 from gateway.loaders import Entity
 from gateway.resolvers.bookings import bookings_of, flights_of
-from gateway.runtime import IncomingRequest, Runtime
+from gateway.routing.table import Caller
+from gateway.runtime import Runtime
 from gateway.viewer import Viewer
 from legacy_stub.app import create_app as create_stub
 from tests.support import inprocess
@@ -24,9 +25,7 @@ async def _viewer_and_trips() -> tuple[Viewer, list[Entity]]:
         cache_config=CacheConfig.from_env({}),
     )
     token = issue_dev_token("t-1", secret=inprocess.SECRET)
-    request = IncomingRequest(
-        authorization=f"Bearer {token}", client_addr=None, headers={}, cookies={}
-    )
+    request = Caller(authorization=f"Bearer {token}")
     viewer = (await runtime.context_for(request)).viewer
     page = await viewer.trips_of("t-1", status=None, first=5, after=None)
     return viewer, list(page.items)

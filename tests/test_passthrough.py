@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from gateway.identity import Identity
 from gateway.passthrough.headers import forward_headers, response_headers
+from gateway.passthrough.proxy import Incoming
+from gateway.routing.select import Caller
 
 
 def test_forward_headers_drops_hop_by_hop_and_extends_the_forwarded_chain() -> None:
@@ -65,3 +68,32 @@ def test_public_answers_keep_the_backends_cache_control() -> None:
         (b"cache-control", b"public, max-age=60"),
         (b"x-request-id", b"r-2"),
     ]
+
+
+def test_one_caller_value_carries_the_request_from_the_scope_to_the_route_decision() -> None:
+    """The passthrough's route decision and its owner lookups route for the same `Caller`
+    (cookies included: a cookie-sticky canary sends both to the same backend)."""
+    scope = {
+        "method": "get",
+        "headers": [
+            (b"authorization", b"Bearer t"),
+            (b"cookie", b"session=s-1; theme=dark"),
+            (b"x-canary-key", b"k"),
+        ],
+        "client": ("10.0.0.2", 5000),
+        "query_string": b"ids=fl-1",
+    }
+    incoming = Incoming.from_scope(scope, "/api/flights")
+    assert incoming.caller == Caller(
+        authorization="Bearer t",
+        client_addr="10.0.0.2",
+        headers={
+            "authorization": "Bearer t",
+            "cookie": "session=s-1; theme=dark",
+            "x-canary-key": "k",
+        },
+        cookies={"session": "s-1", "theme": "dark"},
+    )
+    identified = incoming.identified(Identity(traveler_id="t-7", role="traveler"))
+    assert identified.caller == incoming.caller.identified("t-7", "traveler")
+    assert (identified.method, identified.target) == ("GET", "/api/flights?ids=fl-1")

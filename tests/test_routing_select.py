@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.routing.errors import RoutesError
-from gateway.routing.select import RouteDecision, RouteRequest, sticky_bucket
+from gateway.routing.select import Caller, RouteDecision, RouteRequest, sticky_bucket
 from gateway.routing.table import Backend, RouteTable, parse_table
 
 LEGACY = Backend("legacy", "http://legacy", 3.0)
@@ -50,7 +50,7 @@ def moved(table: RouteTable, travelers: list[str]) -> set[str]:
         traveler
         for traveler in travelers
         if table.select(
-            RouteRequest("GET", "/api/flights", traveler_id=traveler), roll=never
+            RouteRequest("GET", "/api/flights", Caller(traveler_id=traveler)), roll=never
         ).backend.name
         == "flights"
     }
@@ -112,8 +112,12 @@ def test_sticky_bucket_is_stable_across_runs() -> None:
 
 def test_canary_reason_says_bucket_and_verdict() -> None:
     table = canary(25)
-    inside = table.select(RouteRequest("GET", "/api/flights", traveler_id="t-1"), roll=never)
-    outside = table.select(RouteRequest("GET", "/api/flights", traveler_id="t-2"), roll=never)
+    inside = table.select(
+        RouteRequest("GET", "/api/flights", Caller(traveler_id="t-1")), roll=never
+    )
+    outside = table.select(
+        RouteRequest("GET", "/api/flights", Caller(traveler_id="t-2")), roll=never
+    )
     assert (inside.backend, inside.reason) == (
         FLIGHTS,
         "route routes[0] * /api/flights: canary 25% (traveler bucket 10 < 25) → flights",
@@ -126,7 +130,7 @@ def test_canary_reason_says_bucket_and_verdict() -> None:
 
 def test_without_traveler_the_client_address_decides() -> None:
     table = canary(25)
-    request = RouteRequest("GET", "/api/flights", client_addr="203.0.113.9")
+    request = RouteRequest("GET", "/api/flights", Caller(client_addr="203.0.113.9"))
     decision = table.select(request, roll=never)
     bucket = sticky_bucket("203.0.113.9")
     assert decision.backend == (FLIGHTS if bucket < 25 else LEGACY)
@@ -150,7 +154,9 @@ def test_header_sticky_hashes_the_header_value() -> None:
         key
         for key in keys
         if table.select(
-            RouteRequest("GET", "/api/flights", traveler_id="t-1", headers={"x-canary-key": key}),
+            RouteRequest(
+                "GET", "/api/flights", Caller(traveler_id="t-1", headers={"x-canary-key": key})
+            ),
             roll=never,
         ).backend
         == FLIGHTS
@@ -160,8 +166,10 @@ def test_header_sticky_hashes_the_header_value() -> None:
 
 def test_cookie_sticky_hashes_the_cookie_and_falls_back_to_the_address() -> None:
     table = canary(50, "cookie:session")
-    with_cookie = RouteRequest("GET", "/api/flights", cookies={"session": "s-1"}, client_addr="a")
-    without = RouteRequest("GET", "/api/flights", cookies={"other": "x"}, client_addr="a")
+    with_cookie = RouteRequest(
+        "GET", "/api/flights", Caller(cookies={"session": "s-1"}, client_addr="a")
+    )
+    without = RouteRequest("GET", "/api/flights", Caller(cookies={"other": "x"}, client_addr="a"))
     assert f"cookie session bucket {sticky_bucket('s-1')}" in table.select(with_cookie).reason
     assert f"no cookie session; client address bucket {sticky_bucket('a')}" in (
         table.select(without).reason
@@ -171,7 +179,7 @@ def test_cookie_sticky_hashes_the_cookie_and_falls_back_to_the_address() -> None
 def test_random_sticky_rolls_every_request() -> None:
     table = canary(30, "random")
     draws = rolls(0.29, 0.30, 0.0, 0.999)
-    request = RouteRequest("GET", "/api/flights", traveler_id="t-2")
+    request = RouteRequest("GET", "/api/flights", Caller(traveler_id="t-2"))
     names = [table.select(request, roll=draws.__next__).backend.name for _ in range(4)]
     assert names == ["flights", "legacy", "flights", "legacy"]
 
@@ -182,7 +190,9 @@ def test_random_sticky_rolls_every_request() -> None:
 def override(role: str | None, target: str) -> RouteDecision:
     table = canary(0)
     request = RouteRequest(
-        "GET", "/api/flights", traveler_id="t-1", role=role, headers={"x-route-target": target}
+        "GET",
+        "/api/flights",
+        Caller(traveler_id="t-1", role=role, headers={"x-route-target": target}),
     )
     return table.select(request, roll=never)
 
@@ -216,7 +226,9 @@ def test_an_unknown_backend_in_the_header_is_ignored() -> None:
 
 def test_the_override_applies_to_unrouted_endpoints_too() -> None:
     table = canary(0)
-    request = RouteRequest("GET", "/api/fx", role="agent", headers={"x-route-target": "flights"})
+    request = RouteRequest(
+        "GET", "/api/fx", Caller(role="agent", headers={"x-route-target": "flights"})
+    )
     decision = table.select(request, roll=never)
     assert (decision.backend, decision.route, decision.route_key) == (FLIGHTS, None, "default")
     assert decision.reason.endswith("(instead of the default)")
@@ -262,7 +274,9 @@ def test_no_shadow_when_the_canary_already_sent_it_to_the_shadow_target() -> Non
         canary: {target: flights, percent: 100}
         shadow: {target: flights}
     """)
-    decision = table.select(RouteRequest("GET", "/api/flights", traveler_id="t-1"), roll=never)
+    decision = table.select(
+        RouteRequest("GET", "/api/flights", Caller(traveler_id="t-1")), roll=never
+    )
     assert (decision.backend, decision.shadow, decision.shadow_ignore) == (FLIGHTS, None, ())
     assert decision.reason.endswith("; no shadow (primary is already flights)")
 

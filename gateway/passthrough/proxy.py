@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -38,9 +38,8 @@ from gateway.passthrough.headers import forward_headers, response_headers
 from gateway.passthrough.replies import reply, reply_error
 from gateway.routing.access_rules import AppliedRule, applied_rule
 from gateway.routing.paths import API_PREFIX, PathRefused, decide_path, upstream_path
-from gateway.routing.select import RouteDecision, RouteRequest
+from gateway.routing.select import Caller, RouteDecision, RouteRequest
 from gateway.runtime import Runtime
-from gateway.upstream import Caller
 
 log = logging.getLogger("gateway.passthrough")
 ANSWER_LIMIT = 16 * 2**20  # the most a held answer (an owner check, a write) may be
@@ -62,16 +61,18 @@ class PassthroughMiddleware:
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """One passthrough request as the gateway decided it."""
+    """One passthrough request as the gateway decided it; `caller` is who is asking (the
+    same value a GraphQL request's context and route decisions use), identified once the
+    token is verified."""
 
     method: str
     path: str
     query_string: str
     headers: dict[str, str]
     header_list: list[tuple[str, str]]
-    client_addr: str | None
     scheme: str
     request_id: str
+    caller: Caller
 
     @classmethod
     def from_scope(cls, scope: Scope, path: str) -> Incoming:
@@ -84,21 +85,19 @@ class Incoming:
             query_string=scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
             header_list=header_list,
-            client_addr=client[0] if client else None,
             scheme=scope.get("scheme", "http"),
             request_id=headers.get("x-request-id") or new_request_id(),
+            caller=Caller(
+                authorization=headers.get("authorization"),
+                client_addr=client[0] if client else None,
+                headers=headers,
+                cookies=cookie_parser(headers.get("cookie", "")),
+            ),
         )
 
-    def route_request(self, identity: Identity) -> RouteRequest:
-        return RouteRequest(
-            method=self.method,
-            path=self.path,
-            traveler_id=identity.traveler_id,
-            role=identity.role,
-            client_addr=self.client_addr,
-            headers=self.headers,
-            cookies=cookie_parser(self.headers.get("cookie", "")),
-        )
+    def identified(self, identity: Identity) -> Incoming:
+        caller = self.caller.identified(identity.traveler_id, identity.role)
+        return replace(self, caller=caller)
 
     @property
     def target(self) -> str:
@@ -127,9 +126,10 @@ class Passthrough:
             await reply(send, 400, "bad_request", f"The path was refused: it has {refused.reason}.")
             return
         incoming = Incoming.from_scope(scope, path)
-        identity = await identify(incoming.headers.get("authorization"), self.runtime.verifier)
+        identity = await identify(incoming.caller.authorization, self.runtime.verifier)
+        incoming = incoming.identified(identity)
         table = self.runtime.routes.current()
-        decision = table.select(incoming.route_request(identity))
+        decision = table.select(RouteRequest(incoming.method, path, incoming.caller))
         route = decision.route
         applied = applied_rule(
             route.access if route else None,
@@ -161,10 +161,8 @@ class Passthrough:
         body = await read_body(receive, limit=self.limit) if needs_body or chunked else None
 
         def owners() -> Owners:
-            caller = Caller(
-                identity.traveler_id, identity.role, incoming.client_addr, incoming.headers
-            )
-            upstream = self.runtime.upstream_for(caller, table=self.runtime.routes.current())
+            table = self.runtime.routes.current()
+            upstream = self.runtime.upstream_for(incoming.caller, table=table)
             return Owners(Loaders(upstream, self.runtime.request_cache()))
 
         clearance = await clear(
@@ -195,7 +193,7 @@ class Passthrough:
         client, backend = self.runtime.client, decision.backend
         headers = forward_headers(
             incoming.header_list,
-            client_addr=incoming.client_addr,
+            client_addr=incoming.caller.client_addr,
             scheme=incoming.scheme,
             request_id=incoming.request_id,
         )

@@ -10,7 +10,7 @@ Everything here is pure (no sockets) except the CLI's `status --gateway`. See do
 from gateway.routing.errors import Problem, RoutesError
 from gateway.routing.ledger import CONTRACT_ENDPOINTS, LedgerRow, migration_ledger
 from gateway.routing.reload import RouteTableSource
-from gateway.routing.select import RouteDecision, RouteRequest, sticky_bucket
+from gateway.routing.select import Caller, RouteDecision, RouteRequest, sticky_bucket
 from gateway.routing.shadow import diff_paths
 from gateway.routing.stats import RouteStats
 from gateway.routing.table import (
@@ -27,6 +27,7 @@ from gateway.routing.table import (
 __all__ = [
     "CONTRACT_ENDPOINTS",
     "Backend",
+    "Caller",
     "Canary",
     "LedgerRow",
     "Problem",

@@ -32,7 +32,7 @@ from gateway.routing.cli_files import (
     too_loose,
 )
 from gateway.routing.errors import RoutesError
-from gateway.routing.select import RouteDecision, RouteRequest
+from gateway.routing.select import Caller, RouteDecision, RouteRequest
 from gateway.routing.status import (
     GatewayView,
     StatusError,
@@ -81,15 +81,14 @@ def _check(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     table = load(args.file, args.env)
-    request = RouteRequest(
-        method=args.method.upper(),
-        path=args.path,
-        traveler_id=args.traveler,
-        role=args.role,
+    caller = Caller(
         client_addr=args.client,
         headers={name.lower(): value for name, value in args.header},
         cookies=dict(args.cookie),
+        traveler_id=args.traveler,
+        role=args.role,
     )
+    request = RouteRequest(args.method.upper(), args.path, caller)
     print(_explanation(table, request, table.select(request)))
     return EXIT_OK
 

@@ -1,6 +1,6 @@
 """The per-request decision: which backend answers, whether a shadow copy goes out, and why.
 
-    table.select(RouteRequest("GET", "/api/flights", traveler_id="t-7"))
+    table.select(RouteRequest("GET", "/api/flights", Caller(traveler_id="t-7")))
       → RouteDecision(backend=<flights>, route=<routes[1]>, route_key="GET /api/flights",
           reason="route routes[1] GET /api/flights: canary 25% (traveler bucket 13 < 25)
                   → flights; no shadow (primary is already flights)", ...)
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from gateway.routing.backends import Backend
@@ -36,17 +36,34 @@ DEFAULT_KEY = "default"
 LIVE_PERCENTS: dict[tuple[str, str], int] = {}
 
 
-@dataclass(frozen=True)
-class RouteRequest:
-    """What routing looks at. `headers` has lower-case names."""
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking: one value from the HTTP edge (the GraphQL endpoint, the passthrough)
+    through the request's context and backend calls to every route decision. The edge
+    fills in what the request carries; `identified` adds what its verified token names.
+    `headers` has lower-case names.
 
-    method: str
-    path: str
-    traveler_id: str | None = None
-    role: str | None = None
+        Caller(authorization="Bearer ...", client_addr="10.0.0.7").identified("t-7", "traveler")
+    """
+
+    authorization: str | None = None
     client_addr: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     cookies: Mapping[str, str] = field(default_factory=dict)
+    traveler_id: str | None = None
+    role: str | None = None
+
+    def identified(self, traveler_id: str | None, role: str | None) -> Caller:
+        return replace(self, traveler_id=traveler_id, role=role)
+
+
+@dataclass(frozen=True)
+class RouteRequest:
+    """What routing looks at: the method, the path and who is asking."""
+
+    method: str
+    path: str
+    caller: Caller = field(default_factory=Caller)
 
 
 @dataclass(frozen=True)
@@ -87,11 +104,12 @@ def decide(table: RouteTable, request: RouteRequest, *, roll: Callable[[], float
 
 def _override(table: RouteTable, request: RouteRequest) -> tuple[Backend | None, str]:
     """The X-Route-Target backend when honoured; otherwise None and a note on why not."""
-    name = request.headers.get(OVERRIDE_HEADER, "").strip()
+    caller = request.caller
+    name = caller.headers.get(OVERRIDE_HEADER, "").strip()
     if not name:
         return None, ""
-    if request.role != OVERRIDE_ROLE:
-        return None, f"; X-Route-Target ignored (role {request.role or 'none'} is not agent)"
+    if caller.role != OVERRIDE_ROLE:
+        return None, f"; X-Route-Target ignored (role {caller.role or 'none'} is not agent)"
     if name not in table.backends:
         known = ", ".join(sorted(table.backends))
         return None, f"; X-Route-Target ignored ({name!r} is not a backend: {known})"
@@ -125,15 +143,16 @@ def _canary_bucket(
     kind, _, name = canary.sticky.partition(":")
     if kind == "random":
         return _roll(roll), "random roll"
+    caller = request.caller
     label, missing, value = {
-        "traveler": ("traveler", "no traveler id", request.traveler_id),
-        "header": (f"header {name}", f"no header {name}", request.headers.get(name)),
-        "cookie": (f"cookie {name}", f"no cookie {name}", request.cookies.get(name)),
+        "traveler": ("traveler", "no traveler id", caller.traveler_id),
+        "header": (f"header {name}", f"no header {name}", caller.headers.get(name)),
+        "cookie": (f"cookie {name}", f"no cookie {name}", caller.cookies.get(name)),
     }[kind]
     if value:
         return sticky_bucket(value), f"{label} bucket"
-    if request.client_addr:
-        return sticky_bucket(request.client_addr), f"{missing}; client address bucket"
+    if caller.client_addr:
+        return sticky_bucket(caller.client_addr), f"{missing}; client address bucket"
     return _roll(roll), f"{missing} or client address; random roll"
 
 

@@ -23,11 +23,12 @@ from gateway.routing.document import INVALID, Reader, compose, describe, expand_
 from gateway.routing.errors import RoutesError
 from gateway.routing.policies import Canary, Shadow, read_target
 from gateway.routing.routes import Route, read_routes
-from gateway.routing.select import RouteDecision, RouteRequest, decide
+from gateway.routing.select import Caller, RouteDecision, RouteRequest, decide
 from gateway.routing.templates import path_parts
 
 __all__ = [
     "Backend",
+    "Caller",
     "Canary",
     "Route",
     "RouteDecision",
