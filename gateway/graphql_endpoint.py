@@ -14,7 +14,6 @@ from strawberry.types.graphql import OperationType
 from gateway import apq
 from gateway.answers import answer_response, dump, public_answer_key
 from gateway.cache.policy import PRIVATE
-from gateway.cache.privacy import Privacy
 from gateway.config import Settings
 from gateway.context import RequestContext
 from gateway.execution.planner import Operation, Planner
@@ -36,6 +35,7 @@ from gateway.ide import IdePage
 from gateway.limits import LimitGate, LimitRefused
 from gateway.observability.tracing import execution_span
 from gateway.persisted import document_problem
+from gateway.privacy import Privacy
 from gateway.resolvers.catalog import CATALOGS
 from gateway.routing.table import Caller
 from gateway.runtime import Runtime
@@ -58,7 +58,7 @@ class GraphQLEndpoint:
         self.name = name
         self.schema = schema
         self.planner = planner  # None: strawberry answers everything
-        # Cache privacy: which root fields are declared public (gateway.cache.privacy).
+        # Cache privacy: which root fields are declared public (gateway.privacy).
         self.privacy = Privacy.of(schema._schema, CATALOGS.get(name, {}))
         self.ide = IdePage(f"/graphql/{name}", runtime.settings) if ide else None  # dev only
         self.limits, self.apq_rules = _limits_and_rules(name, schema, runtime.settings)

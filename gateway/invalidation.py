@@ -7,7 +7,7 @@ Two ways in, one way to act (`TieredCache.invalidate`, awaited):
 - `FeedFollower`: polls the monolith's event feed (`GET /_stub/events?after=N`) from a
   long-running process (uvicorn, local development), where no queue exists.
 
-What an event invalidates is decided in `gateway.cache.events` (pure); this module only
+What an event invalidates is decided in `gateway.trip_events` (pure); this module only
 reads, acts and reports. httpx is imported only by the follower: the Lambda function that
 uses `apply_delivery` never needs it (cold start).
 """
@@ -19,7 +19,8 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from gateway.cache.events import (
+from gateway.cache.tiered import TieredCache
+from gateway.trip_events import (
     Invalidation,
     MalformedEventError,
     TripEvent,
@@ -27,7 +28,6 @@ from gateway.cache.events import (
     parse_event,
     plan_invalidation,
 )
-from gateway.cache.tiered import TieredCache
 
 if TYPE_CHECKING:
     import httpx

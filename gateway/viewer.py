@@ -37,7 +37,7 @@ class Viewer:
         self._destinations: dict[int, asyncio.Future[bytes]] = {}
 
     def _private(self) -> None:
-        # A veto on top of the declarations (gateway.cache.privacy), which already make
+        # A veto on top of the declarations (gateway.privacy), which already make
         # every root field not declared public private: forgetting this is no longer a leak.
         self.loaders.cache.trace.private = True
 

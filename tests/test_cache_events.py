@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from gateway.cache.events import (
+from gateway.trip_events import (
     Invalidation,
     ParsedDelivery,
     TripEvent,

@@ -10,11 +10,11 @@ import pytest
 import strawberry
 from graphql import GraphQLObjectType, GraphQLSchema, OperationType, get_named_type
 
-from gateway.cache.privacy import Privacy, Roots, declared_public, public_kinds, roots_of
 from gateway.cache.setup import CacheConfig
 from gateway.config import EXECUTORS, Executor
 from gateway.execution.planner import Planner
 from gateway.graphql_endpoint import GraphQLEndpoint
+from gateway.privacy import Privacy, Roots, declared_public, public_kinds, roots_of
 from gateway.resolvers.catalog import CATALOGS, WEB
 from gateway.resolvers.fields import Attr, Compute, Load
 from gateway.schemas.common import build

@@ -48,7 +48,7 @@ class CacheTrace:
         """`public` capped by the shortest TTL touched, when the answer is proven public.
 
         `declared_ttls` are the TTLs of the public root fields the operation selects
-        (gateway.cache.privacy); None means something it selects is not declared public, and
+        (gateway.privacy); None means something it selects is not declared public, and
         that alone makes the answer private (fail-closed). A data access that marked the
         trace private, stale data, a mutation or an error are each a veto too.
         """

@@ -63,7 +63,7 @@ class Load:
     # Refusals of the arguments alone (`first` out of range): checked for the whole
     # operation before anything is loaded, wherever the field sits.
     check_args: Callable[[Args], None] | None = None
-    # Cache privacy (gateway.cache.privacy): a root entry point is private unless it is
+    # Cache privacy (gateway.privacy): a root entry point is private unless it is
     # declared public here, with the TTL kind (CacheConfig.ttl) that caps the answer.
     public: str | None = None
 
