@@ -42,5 +42,6 @@ async def settle_all(coroutines: list[Coroutine[Any, Any, Any]]) -> list[Any]:
     exception it raised, in order, every one finished when this returns."""
     tasks = [start(coroutine) for coroutine in coroutines]
     if all(task.done() for task in tasks):
-        return [task.exception() or task.result() for task in tasks]
+        failures = [task.exception() for task in tasks]
+        return [task.result() if f is None else f for task, f in zip(tasks, failures, strict=True)]
     return list(await asyncio.gather(*tasks, return_exceptions=True))

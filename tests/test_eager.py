@@ -45,6 +45,18 @@ async def test_settle_all_answers_each_result_or_failure_in_order() -> None:
     assert await eager.settle_all([value(1), value(2)]) == [1, 2]
 
 
+async def test_settle_all_answers_a_failure_as_a_value_whatever_its_truth() -> None:
+    class Falsy(ValueError):
+        def __bool__(self) -> bool:
+            return False
+
+    async def falsy() -> int:
+        raise Falsy("empty")
+
+    settled = await eager.settle_all([falsy(), value(2)])
+    assert isinstance(settled[0], Falsy) and settled[1] == 2
+
+
 async def test_gather_answers_results_in_order_or_raises_the_first_failure() -> None:
     assert await eager.gather(later(1, 0.002), value(2), later(3)) == [1, 2, 3]
     with pytest.raises(ValueError, match="first"):
