@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -97,7 +97,16 @@ class Incoming:
 
     def identified(self, identity: Identity) -> Incoming:
         caller = self.caller.identified(identity.traveler_id, identity.role)
-        return replace(self, caller=caller)
+        return Incoming(  # not dataclasses.replace: half the cost, on every passthrough request
+            self.method,
+            self.path,
+            self.query_string,
+            self.headers,
+            self.header_list,
+            self.scheme,
+            self.request_id,
+            caller,
+        )
 
     @property
     def target(self) -> str:

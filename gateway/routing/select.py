@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from gateway.routing.backends import Backend
@@ -54,7 +54,10 @@ class Caller:
     role: str | None = None
 
     def identified(self, traveler_id: str | None, role: str | None) -> Caller:
-        return replace(self, traveler_id=traveler_id, role=role)
+        # Built directly: dataclasses.replace costs twice as much, once per request.
+        return Caller(
+            self.authorization, self.client_addr, self.headers, self.cookies, traveler_id, role
+        )
 
 
 @dataclass(frozen=True)
