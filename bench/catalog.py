@@ -12,7 +12,8 @@ variables), in the same order on every side, so concurrent requests rarely ask f
 backend data and the gateway cannot share in-flight backend calls between them.
 
 Baselines of issue 8 (REST passthrough): the stub served directly and a minimal aiohttp
-reverse proxy (bench/minimal_proxy.py); of issue 9 (the GraphQL answer path): the
+reverse proxy (bench/minimal_proxy.py), with, as context, the gateway's own server and
+client with nothing between them (bench/asgi_floor.py); of issue 9 (the GraphQL answer path): the
 hand-written BFF. Targets that take a ratio of a second scenario name it (`Target.of`).
 
 The caching scenarios (trips-cold/trips-warm, c-answer/answer-l1/answer-l2) send through
@@ -248,6 +249,16 @@ SCENARIOS: Sequence[Scenario] = (
         counts_backend=True,
     ),
     LoadScenario(
+        name="rest-asgi-floor",
+        title="context: the gateway's server and client with nothing between (bench/asgi_floor.py)",
+        service="asgi-floor",
+        request=trip_request,
+        needs=("stub", "asgi-floor"),
+        baseline="rest-direct",
+        targets=(Target("backend_requests", "==", 1),),
+        counts_backend=True,
+    ),
+    LoadScenario(
         name="rest-passthrough",
         title=f"REST passthrough through the gateway, GET /api/trips/{PASSTHROUGH_TRIP}, agent",
         service="gateway-aiohttp",
@@ -334,6 +345,8 @@ COMPARISONS: Sequence[tuple[str, str, str]] = (
     ("answer-l2", "c-answer", "whole answer from Redis over the bare endpoint"),
     ("rest-passthrough", "rest-proxy", "gateway passthrough over the minimal aiohttp proxy"),
     ("rest-proxy", "rest-direct", "minimal aiohttp proxy over the stub directly"),
+    ("rest-passthrough", "rest-asgi-floor", "gateway passthrough over its server + client alone"),
+    ("rest-asgi-floor", "rest-proxy", "the gateway's server + client alone over the minimal proxy"),
     ("rest-passthrough-owner", "rest-passthrough", "traveler's own token over an agent's"),
     ("flights-shadow", "flights-direct", "shadowed flights batch over the stub directly"),
     ("flights-canary", "flights-shadow", "canaried traveler over shadowed traveler"),

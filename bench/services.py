@@ -158,6 +158,10 @@ def _proxy_env(stack: Stack) -> Mapping[str, str]:
     return {"PROXY_UPSTREAM": stack.url("stub")}
 
 
+def _floor_env(stack: Stack) -> Mapping[str, str]:
+    return {"ASGI_FLOOR_UPSTREAM": stack.url("stub")}
+
+
 def _bff_env(stack: Stack) -> Mapping[str, str]:
     return {"BFF_BACKEND_URL": stack.url("stub"), "BFF_JWT_SECRET": stack.secret}
 
@@ -182,6 +186,10 @@ SERVICES: Mapping[str, ServiceSpec | ModuleSpec | RedisSpec] = {
     "baseline": ServiceSpec("bench.baseline_app:app", "/healthz", _baseline_env),
     # issue 8's floor for the passthrough: bench/minimal_proxy.py in front of the stub.
     "proxy": ModuleSpec("bench.minimal_proxy", "PROXY_PORT", "/_stub/stats", _proxy_env),
+    # The same floor for the gateway's own server and client (bench/asgi_floor.py).
+    "asgi-floor": ServiceSpec(
+        UvicornApp("bench.asgi_floor:create_app", factory=True), "/_stub/stats", _floor_env
+    ),
     # issue 9's baseline: the hand-written FastAPI + httpx BFF of bench/handwritten_bff.py.
     "bff": ServiceSpec("bench.handwritten_bff:app", "/healthz", _bff_env),
     "redis": RedisSpec(),

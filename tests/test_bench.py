@@ -672,3 +672,20 @@ def test_rotations_are_answered_alike_from_six_backend_calls_each(bench_stack: S
                 assert stub_stats(bench_stack)["total"] == 6, (service, index)
                 answers.append(answer.content)
             assert answers[0] == answers[1], (gateway_name, index)
+
+
+@pytest.mark.e2e
+def test_passthrough_baselines_forward_the_benchmark_request_as_the_stub_answers_it(
+    bench_stack: Stack,
+) -> None:
+    """The passthrough's two baselines (the minimal proxy and the gateway's server and client
+    alone) and the passthrough itself answer the stub's bytes from one backend request."""
+    request = catalog.trip_request(bench_stack)
+    direct = request.send(bench_stack.url("stub"), timeout_s=10)
+    assert direct.status_code == 200
+    for service in ("proxy", "asgi-floor", "gateway-aiohttp"):
+        reset_stub(bench_stack)
+        answer = request.send(bench_stack.url(service), timeout_s=10)
+        assert answer.status_code == 200, (service, answer.text[:300])
+        assert answer.content == direct.content, service
+        assert stub_stats(bench_stack)["total"] == 1, service
