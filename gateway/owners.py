@@ -13,6 +13,7 @@ replaces the generation, and with it this set. The decisions themselves are in
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -39,7 +40,7 @@ class Owners:
         raw = await self.loaders.cache.traveler_value(
             traveler_id, "owned_bookings", {}, lambda: self._fetch_owned(traveler_id)
         )
-        return frozenset(json.loads(raw))
+        return _owned_set(raw)
 
     async def _fetch_owned(self, traveler_id: str) -> bytes:
         trips: list[Entity] = []
@@ -103,3 +104,9 @@ async def forget_trip(cache: TieredCache, trip: Entity) -> None:
     await cache.invalidate(
         [entity_key("trip", trip["id"])], generations=[traveler_generation_key(trip["traveler_id"])]
     )
+
+
+@functools.lru_cache(maxsize=1024)  # the cached bytes repeat until the traveler's trips change
+def _owned_set(raw: bytes) -> frozenset[str]:
+    """A traveler's owned booking ids from their cached value, decoded once per value."""
+    return frozenset(json.loads(raw))

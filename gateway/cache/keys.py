@@ -96,7 +96,12 @@ def _traveler_tag(traveler_id: str) -> str:
 
 
 def _digest(value: Any) -> str:
+    if not value and isinstance(value, dict):  # the common case: a value with no params
+        return _EMPTY_DIGEST
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+_EMPTY_DIGEST = hashlib.sha256(canonical_json({}).encode()).hexdigest()
 
 
 def _id(value: str) -> str:

@@ -113,9 +113,7 @@ def route_call(route_key: str, backend: str, *, ok: bool) -> None:
     if outcome is None or outcome.backend != backend:
         METRICS.count_key(ok_key if ok else error_key)
         return
-    METRICS.count(
-        "gateway_backend_calls_total", backend=backend, route=route_key, status=outcome.status
-    )
+    METRICS.count_key(_status_key(route_key, backend, outcome.status))
     if outcome.seconds:
         METRICS.observe_key(seconds, outcome.seconds)
 
@@ -130,6 +128,12 @@ def _route_keys(route_key: str, backend: str) -> tuple[Key, Key, Key, Key]:
         ("gateway_backend_calls_total", labels_of({**labels, "status": "error"})),
         ("gateway_backend_seconds", labels_of(labels)),
     )
+
+
+@functools.lru_cache(maxsize=4096)  # routes x backends x the statuses they answer
+def _status_key(route_key: str, backend: str, status: str) -> Key:
+    labels = {"backend": backend, "route": route_key, "status": status}
+    return ("gateway_backend_calls_total", labels_of(labels))
 
 
 def shadow_outcome(route_key: str, outcome: str) -> None:

@@ -26,7 +26,7 @@ from typing import Literal
 import yaml
 
 from gateway.routing.document import Reader
-from gateway.routing.templates import PathTemplate
+from gateway.routing.templates import PathTemplate, path_parts
 
 Level = Literal["public", "signed-in", "agent"]
 OwnerKind = Literal["traveler", "trip", "booking"]
@@ -89,9 +89,19 @@ CONTRACT_ACCESS: tuple[tuple[str, str, AccessRule], ...] = (
     ("GET", "/api/destinations/top", PUBLIC),
     ("GET", "/api/fx", PUBLIC),
 )
-_CONTRACT_TEMPLATES = tuple(
-    (method, PathTemplate.parse(path), rule) for method, path, rule in CONTRACT_ACCESS
-)
+
+
+def _by_method(
+    entries: tuple[tuple[str, str, AccessRule], ...],
+) -> dict[str, list[tuple[PathTemplate, AccessRule]]]:
+    """The contract's templates per method, in the contract's order (the first match wins)."""
+    found: dict[str, list[tuple[PathTemplate, AccessRule]]] = {}
+    for method, path, rule in entries:
+        found.setdefault(method, []).append((PathTemplate.parse(path), rule))
+    return found
+
+
+_CONTRACT_TEMPLATES = _by_method(CONTRACT_ACCESS)
 
 
 def contract_rule(method: str, path: str) -> AccessRule | None:
@@ -186,7 +196,8 @@ def applied_rule(
     if declared is not None and template is not None:
         return AppliedRule(declared, template)
     method = "GET" if method.upper() == "HEAD" else method.upper()
-    for wanted, contract_template, rule in _CONTRACT_TEMPLATES:
-        if wanted == method and contract_template.matches(path):
+    parts = path_parts(path)
+    for contract_template, rule in _CONTRACT_TEMPLATES.get(method, ()):
+        if contract_template.matches_parts(parts):
             return AppliedRule(rule, contract_template)
     return None

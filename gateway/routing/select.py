@@ -12,6 +12,7 @@ so whoever moved at 10% is still moved at 25%, 0% moves nobody and 100% moves ev
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -81,6 +82,7 @@ class RouteDecision:
     shadow_ignore: tuple[str, ...] = ()
 
 
+@functools.lru_cache(maxsize=65_536)  # pure; a request's traveler, header or address repeats
 def sticky_bucket(value: str) -> int:
     """The bucket 0-99 of a sticky value; the same on every process and every run."""
     digest = hashlib.sha256(value.encode()).digest()
@@ -147,11 +149,11 @@ def _canary_bucket(
     if kind == "random":
         return _roll(roll), "random roll"
     caller = request.caller
-    label, missing, value = {
-        "traveler": ("traveler", "no traveler id", caller.traveler_id),
-        "header": (f"header {name}", f"no header {name}", caller.headers.get(name)),
-        "cookie": (f"cookie {name}", f"no cookie {name}", caller.cookies.get(name)),
-    }[kind]
+    if kind == "traveler":
+        value, label, missing = caller.traveler_id, "traveler", "no traveler id"
+    else:  # header:NAME or cookie:NAME
+        value = (caller.headers if kind == "header" else caller.cookies).get(name)
+        label, missing = f"{kind} {name}", f"no {kind} {name}"
     if value:
         return sticky_bucket(value), f"{label} bucket"
     if caller.client_addr:
