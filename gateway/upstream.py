@@ -15,7 +15,7 @@ from typing import Any
 
 from gateway.backend import BackendClient, decode_json
 from gateway.errors import BackendError
-from gateway.routing.shadow import diff_paths
+from gateway.routing.shadow import body_differences
 from gateway.routing.stats import RouteStats
 from gateway.routing.table import Backend, Caller, RouteDecision, RouteRequest, RouteTable
 
@@ -74,10 +74,8 @@ class ShadowRunner:
         shadow = decision.shadow
         assert shadow is not None
         try:
-            primary = decode_json(decision.backend, primary_raw)
-            other = decode_json(
-                shadow, await self._client.call_raw(shadow, "GET", path, params=params)
-            )
+            other = await self._client.call_raw(shadow, "GET", path, params=params)
+            differing = body_differences(primary_raw, other, ignore=decision.shadow_ignore)
         except asyncio.CancelledError:
             self._stats.record_shadow(decision.route_key, outcome="cut_off")
             raise
@@ -87,7 +85,6 @@ class ShadowRunner:
             )
             self._stats.record_shadow(decision.route_key, outcome="mismatch")
             return
-        differing = diff_paths(primary, other, ignore=decision.shadow_ignore)
         self._stats.record_shadow(decision.route_key, outcome="mismatch" if differing else "match")
         if differing:
             log.warning(

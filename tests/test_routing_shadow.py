@@ -1,10 +1,13 @@
 """diff_paths: the JSON paths where a primary and a shadow answer differ."""
 
+import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from gateway.routing.shadow import diff_paths, format_path, parse_json_path
+from gateway.routing.shadow import body_differences, diff_paths, format_path, parse_json_path
 
 FLIGHTS_PAGE: dict[str, Any] = {
     "items": [
@@ -103,3 +106,39 @@ def test_format_path() -> None:
     assert format_path(("items", 3, "seat")) == "$.items[3].seat"
     assert format_path(()) == "$"
     assert format_path(("a-b",)) == '$["a-b"]'
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+IGNORES = st.lists(st.sampled_from(["$.a", "$..b", "$[*]", "$.x[0].y", "$.*"]), max_size=2)
+
+
+@given(value=JSON, ignore=IGNORES, indent=st.sampled_from([None, 1]))
+def test_the_same_bytes_are_what_diff_paths_finds_equal(
+    value: Any, ignore: list[str], indent: int | None
+) -> None:
+    """The fast path (the same bytes: no differences, nothing decoded) against the reference
+    walk of the decoded bodies, on any JSON without NaN (json.loads reads NaN, no JSON has it,
+    and it is the one value unequal to itself)."""
+    raw = json.dumps(value, indent=indent).encode()
+    assert body_differences(raw, raw, ignore=ignore) == []
+    assert diff_paths(json.loads(raw), json.loads(raw), ignore=ignore) == []
+
+
+@given(left=JSON, right=JSON, ignore=IGNORES)
+def test_different_bytes_are_compared_as_diff_paths_compares_them(
+    left: Any, right: Any, ignore: list[str]
+) -> None:
+    a, b = json.dumps(left).encode(), json.dumps(right, indent=1).encode()
+    assert body_differences(a, b, ignore=ignore) == diff_paths(
+        json.loads(a), json.loads(b), ignore=ignore
+    )
+
+
+def test_a_body_that_is_not_json_is_an_error_unless_both_are_the_same_bytes() -> None:
+    assert body_differences(b"<html>", b"<html>", ignore=[]) == []
+    with pytest.raises(ValueError):
+        body_differences(b"<html>", b"{}", ignore=[])
