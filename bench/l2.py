@@ -192,7 +192,9 @@ class AnswerL2Scenario:
 
 
 def redis_note(counters: dict[str, Any], sent: int) -> str:
-    """Per request sent: MGETs and keyspace hits (both 1 for an L2 hit), misses, others."""
+    """Per request sent: MGETs and keyspace hits, misses, others. Every request an L2 hit
+    means one keyspace hit per request, no miss and nothing but MGETs; the gateway
+    coalesces the reads of concurrent requests, so one MGET may answer several."""
     if not sent:
         return "wrk sent nothing"
     mget = counters["commands"].get("mget", 0)
@@ -210,6 +212,6 @@ def _all_l2(counters: dict[str, Any], sent: int) -> bool:
     return bool(
         counters["keyspace_misses"] == 0
         and counters["calls"] == mget
-        and mget == counters["keyspace_hits"]
-        and abs(mget - sent) <= 0.01 * sent
+        and 0 < mget <= counters["keyspace_hits"]
+        and abs(counters["keyspace_hits"] - sent) <= 0.01 * sent
     )

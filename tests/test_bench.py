@@ -465,6 +465,10 @@ def test_redis_note_says_whether_every_request_was_an_l2_hit() -> None:
     assert redis_note(misses, 1000).endswith("NOT ALL L2 HITS")
     writes = {**hits, "commands": {"mget": 1000, "set": 3}, "calls": 1003}
     assert redis_note(writes, 1000).endswith("NOT ALL L2 HITS")
+    coalesced = {**hits, "commands": {"mget": 80}, "calls": 80}  # one MGET, many requests
+    assert redis_note(coalesced, 1000).endswith("every request an L2 hit")
+    too_few = {**coalesced, "keyspace_hits": 900}  # a tenth answered from elsewhere
+    assert redis_note(too_few, 1000).endswith("NOT ALL L2 HITS")
 
 
 def test_every_baseline_runs_before_what_it_is_compared_with() -> None:
