@@ -1,8 +1,9 @@
 """`ObservabilityMiddleware`: the outermost layer. It gives each request its correlation id
-(gateway.observability.request_id), makes every inner layer see it as `x-request-id` (the
-passthrough forwards that header as it is; the backend client adds it to GraphQL's calls),
-returns it on every answer, runs the request in its trace span, and once the last byte is
-sent writes the request's one log line and counts it.
+(gateway.observability.request_id) in the request's notes (gateway.observability.hooks),
+where the inner layers read it (the passthrough forwards it, the backend client adds it to
+GraphQL's calls; the scope's headers are left as they came), returns it on every answer,
+runs the request in its trace span, and once the last byte is sent writes the request's one
+log line and counts it.
 """
 
 from __future__ import annotations
@@ -57,7 +58,6 @@ class ObservabilityMiddleware:
             return
         headers = _wanted_headers(scope["headers"])
         request_id = correlation_id(headers, scope.get("aws.event"))
-        scope = {**scope, "headers": _with_request_id(scope["headers"], request_id)}
         seen, notes = _Seen(), RequestNotes(request_id)
         capture = scope["method"] == "POST" and scope["path"].startswith("/graphql/")
 

@@ -31,7 +31,8 @@ from gateway.http_body import (
     stream_body,
 )
 from gateway.loaders import Loaders
-from gateway.observability.request_id import new_request_id
+from gateway.observability.hooks import current_notes
+from gateway.observability.request_id import new_request_id, safe_id
 from gateway.owners import Owners, forget_changed
 from gateway.passthrough.clearance import Clearance, clear
 from gateway.passthrough.headers import forward_headers, response_headers
@@ -86,7 +87,7 @@ class Incoming:
             headers=headers,
             header_list=header_list,
             scheme=scope.get("scheme", "http"),
-            request_id=headers.get("x-request-id") or new_request_id(),
+            request_id=_request_id(headers),
             caller=Caller(
                 authorization=headers.get("authorization"),
                 client_addr=client[0] if client else None,
@@ -112,6 +113,15 @@ class Incoming:
     def target(self) -> str:
         query = f"?{self.query_string}" if self.query_string else ""
         return upstream_path(self.path) + query
+
+
+def _request_id(headers: dict[str, str]) -> str:
+    """The id the observability layer gave the request (its notes); without that layer, the
+    caller's if it is safe to pass on, else a new one."""
+    notes = current_notes()
+    if notes is not None:
+        return notes.request_id
+    return safe_id(headers.get("x-request-id")) or new_request_id()
 
 
 def raw_path(scope: Scope) -> bytes:
