@@ -26,7 +26,7 @@ import orjson
 from gateway.breaker import BreakerPolicy, Breakers
 from gateway.deadline import budget_for, current_budget
 from gateway.errors import BackendRejected, BackendTimeout, BackendUnavailable
-from gateway.observability.hooks import backend_call, outbound_headers
+from gateway.observability.hooks import BackendCall, outbound_headers
 from gateway.streams import AiohttpStreams, Answer, Content, HttpxStreams, Streams
 
 TransportFactory = Callable[[httpx.Limits], httpx.AsyncBaseTransport]
@@ -116,7 +116,7 @@ class BackendClient:
         """
         budget = budget_for(backend.name, backend.timeout_s)
         client = self.client_for(backend.url)
-        seen = backend_call(backend.name, request.method)  # span, latency, ids sent on
+        seen = BackendCall(backend.name, request.method)  # span, latency, ids sent on
         with seen as call, self.breakers.guard(backend.name, cut=budget.cut) as guard:
             request.headers.update(outbound_headers())
             try:

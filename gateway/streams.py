@@ -26,7 +26,7 @@ import httpx
 from gateway.breaker import Breakers
 from gateway.deadline import budget_for
 from gateway.errors import BackendTimeout, BackendUnavailable
-from gateway.observability.hooks import backend_call, with_outbound
+from gateway.observability.hooks import BackendCall, with_outbound
 
 if TYPE_CHECKING:
     import aiohttp
@@ -115,7 +115,7 @@ class AiohttpStreams:
         url = URL(backend.url + target, encoded=True)  # the decided path, not re-normalised
         # each read of the body may wait no longer than the headers could
         timeout = aiohttp.ClientTimeout(sock_connect=budget.timeout_s, sock_read=budget.timeout_s)
-        seen = backend_call(backend.name, method)  # span, latency, ids sent on
+        seen = BackendCall(backend.name, method)  # span, latency, ids sent on
         with seen as call, self._breakers.guard(backend.name, cut=budget.cut) as guard:
             try:
                 async with asyncio.timeout(budget.timeout_s):

@@ -1,6 +1,6 @@
 """What the rest of the gateway calls, in one line each, to be seen.
 
-- the backend client: `with backend_call(name, method) as call: ...; call.status = 200`
+- the backend client: `with BackendCall(name, method) as call: ...; call.status = 200`
   around each fetch (a span, a latency, headers to send on: `outbound_headers()`);
 - the route stats: `route_call(route_key, backend, ok=...)` after it, which files the fetch
   under its route; `shadow_outcome(route_key, outcome)` for shadows.
@@ -14,13 +14,16 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from gateway.observability import tracing
 from gateway.observability.metrics import Key, Metrics, labels_of
 from gateway.observability.request_id import TraceParent
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
 
 # Process-wide, like prometheus-client's default registry: backend calls, route stats and
 # the middleware all count into it without being handed it through every constructor.
@@ -85,21 +88,37 @@ def with_outbound(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(k, v) for k, v in headers if k.lower() not in names] + ours
 
 
-@contextlib.contextmanager
-def backend_call(backend: str, method: str) -> Iterator[CallOutcome]:
-    """Around one backend fetch (until its headers are in); set `.status` once answered."""
-    outcome = CallOutcome(backend)
-    started = time.perf_counter()
-    with tracing.fetch_span(backend, method) as span:
-        try:
-            yield outcome
-        finally:
-            outcome.seconds = time.perf_counter() - started
-            span.set_attribute("http.response.status_code", outcome.status)
-            _last_call.set(outcome)
-            notes = _notes.get()
-            if notes is not None:
-                notes.backend_calls += 1
+class BackendCall:
+    """Around one backend fetch (until its headers are in); set `.status` once answered.
+    A class, not a generator: it wraps every backend call, and enters a span only when an
+    SDK records one."""
+
+    __slots__ = ("_method", "_outcome", "_scope", "_span", "_started")
+
+    def __init__(self, backend: str, method: str) -> None:
+        self._outcome = CallOutcome(backend)
+        self._method = method
+        self._started = 0.0
+        self._scope: contextlib.AbstractContextManager[Span] | None = None
+        self._span: Span | None = None
+
+    def __enter__(self) -> CallOutcome:
+        if tracing.recording():
+            self._scope = tracing.fetch_span(self._outcome.backend, self._method)
+            self._span = self._scope.__enter__()
+        self._started = time.perf_counter()
+        return self._outcome
+
+    def __exit__(self, *exc_info: Any) -> None:
+        outcome = self._outcome
+        outcome.seconds = time.perf_counter() - self._started
+        _last_call.set(outcome)
+        notes = _notes.get()
+        if notes is not None:
+            notes.backend_calls += 1
+        if self._scope is not None and self._span is not None:
+            self._span.set_attribute("http.response.status_code", outcome.status)
+            self._scope.__exit__(*exc_info)
 
 
 def route_call(route_key: str, backend: str, *, ok: bool) -> None:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 
 from gateway.asgi import ASGIApp, Message, Receive, Scope, Send
 from gateway.auth import TokenVerifier, identify
@@ -27,13 +26,15 @@ MAX_CAPTURED_BODY = 64 * 1024  # enough for any operation's name; bodies are cap
 MAX_OPERATION_LABELS = 200  # operation names are the client's: bound the metric series
 
 
-@dataclass
 class _Seen:
     """What the answer told, as it went by."""
 
-    status: int = 500  # if the app fails before answering, the server answers 500
-    headers: dict[bytes, bytes] = field(default_factory=dict)
-    body: bytearray = field(default_factory=bytearray)
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self) -> None:
+        self.status = 500  # if the app fails before answering, the server answers 500
+        self.headers: dict[bytes, bytes] = {}
+        self.body = bytearray()
 
 
 class ObservabilityMiddleware:
@@ -70,14 +71,10 @@ class ObservabilityMiddleware:
         async def send_seen(message: Message) -> None:
             if message["type"] == "http.response.start":
                 seen.status = message["status"]
-                seen.headers = {
-                    k.lower(): v for k, v in message.get("headers", ()) if k.lower() in _TOLD
-                }
                 # ours replaces any other (a replayed answer's, a backend's)
-                message = {
-                    **message,
-                    "headers": _with_request_id(message.get("headers", []), request_id),
-                }
+                kept = _told_and_kept(message.get("headers", ()), seen.headers)
+                kept.append((b"x-request-id", request_id.encode("latin-1")))
+                message = {**message, "headers": kept}
             await send(message)
 
         started = time.perf_counter()
@@ -187,11 +184,20 @@ def _request_keys(
     )
 
 
-def _with_request_id(
-    headers: list[tuple[bytes, bytes]], request_id: str
+def _told_and_kept(
+    headers: Iterable[tuple[bytes, bytes]], told: dict[bytes, bytes]
 ) -> list[tuple[bytes, bytes]]:
-    kept = [(k, v) for k, v in headers if k.lower() != b"x-request-id"]
-    return [*kept, (b"x-request-id", request_id.encode("latin-1"))]
+    """One pass over an answer's headers: the ones the line reads go into `told`; all but
+    any `x-request-id` are kept."""
+    kept = []
+    for name, value in headers:
+        lower = name.lower()
+        if lower in _TOLD:
+            told[lower] = value
+        elif lower == b"x-request-id":
+            continue
+        kept.append((name, value))
+    return kept
 
 
 def _header(seen: _Seen, name: bytes) -> str | None:
