@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from gateway.identity import Identity
 from gateway.passthrough.headers import forward_headers, response_headers
-from gateway.passthrough.proxy import Incoming
+from gateway.passthrough.incoming import Incoming
 from gateway.routing.select import Caller
 
 

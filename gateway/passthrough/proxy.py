@@ -13,11 +13,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, quote
-
-from starlette.requests import cookie_parser
+from urllib.parse import parse_qsl
 
 from gateway import access
 from gateway.asgi import ASGIApp, Message, Receive, Scope, Send
@@ -31,15 +28,14 @@ from gateway.http_body import (
     stream_body,
 )
 from gateway.loaders import Loaders
-from gateway.observability.hooks import current_notes
-from gateway.observability.request_id import new_request_id, safe_id
 from gateway.owners import Owners, forget_changed
 from gateway.passthrough.clearance import Clearance, clear
 from gateway.passthrough.headers import forward_headers, response_headers
+from gateway.passthrough.incoming import Incoming, raw_path
 from gateway.passthrough.replies import reply, reply_error
 from gateway.routing.access_rules import AppliedRule, applied_rule
 from gateway.routing.paths import API_PREFIX, PathRefused, decide_path, upstream_path
-from gateway.routing.select import Caller, RouteDecision, RouteRequest
+from gateway.routing.select import RouteDecision, RouteRequest
 from gateway.runtime import Runtime
 
 log = logging.getLogger("gateway.passthrough")
@@ -58,79 +54,6 @@ class PassthroughMiddleware:
             await self.passthrough(scope, receive, send)
         else:
             await self.app(scope, receive, send)
-
-
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    """One passthrough request as the gateway decided it; `caller` is who is asking (the
-    same value a GraphQL request's context and route decisions use), identified once the
-    token is verified."""
-
-    method: str
-    path: str
-    query_string: str
-    headers: dict[str, str]
-    header_list: list[tuple[str, str]]
-    scheme: str
-    request_id: str
-    caller: Caller
-
-    @classmethod
-    def from_scope(cls, scope: Scope, path: str) -> Incoming:
-        header_list = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        headers = dict(header_list)
-        client = scope.get("client")
-        return cls(
-            method=scope["method"].upper(),
-            path=path,
-            query_string=scope.get("query_string", b"").decode("latin-1"),
-            headers=headers,
-            header_list=header_list,
-            scheme=scope.get("scheme", "http"),
-            request_id=_request_id(headers),
-            caller=Caller(
-                authorization=headers.get("authorization"),
-                client_addr=client[0] if client else None,
-                headers=headers,
-                cookies=cookie_parser(headers.get("cookie", "")),
-            ),
-        )
-
-    def identified(self, identity: Identity) -> Incoming:
-        caller = self.caller.identified(identity.traveler_id, identity.role)
-        return Incoming(  # not dataclasses.replace: half the cost, on every passthrough request
-            self.method,
-            self.path,
-            self.query_string,
-            self.headers,
-            self.header_list,
-            self.scheme,
-            self.request_id,
-            caller,
-        )
-
-    @property
-    def target(self) -> str:
-        query = f"?{self.query_string}" if self.query_string else ""
-        return upstream_path(self.path) + query
-
-
-def _request_id(headers: dict[str, str]) -> str:
-    """The id the observability layer gave the request (its notes); without that layer, the
-    caller's if it is safe to pass on, else a new one."""
-    notes = current_notes()
-    if notes is not None:
-        return notes.request_id
-    return safe_id(headers.get("x-request-id")) or new_request_id()
-
-
-def raw_path(scope: Scope) -> bytes:
-    """The path as sent; servers that hand over only the decoded path get it re-encoded, so
-    that the dot segments and separators in it are still seen."""
-    raw = scope.get("raw_path")
-    if raw:
-        return bytes(raw).partition(b"?")[0]
-    return quote(scope["path"], safe="/").encode("ascii")
 
 
 class Passthrough:
