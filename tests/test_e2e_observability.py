@@ -202,6 +202,15 @@ def test_a_rest_request_carries_the_callers_id_and_trace_to_the_backend_and_the_
     assert metric(gateway.url, "gateway_route_calls_total", **route) >= 1
 
 
+def test_a_refused_rest_request_answers_with_the_callers_id_once(gateway: Gateway) -> None:
+    answer = httpx.get(
+        f"{gateway.url}/api/trips/trip-1", headers={"x-request-id": "e2e-rest-refused"}
+    )
+    assert answer.status_code == 401
+    assert answer.headers.get_list("x-request-id") == ["e2e-rest-refused"]
+    assert gateway.line_for("e2e-rest-refused")["status"] == 401
+
+
 def test_without_an_id_the_gateway_makes_one_and_sends_it_everywhere(
     gateway: Gateway, recorder: HeaderRecorder
 ) -> None:

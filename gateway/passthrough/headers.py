@@ -61,12 +61,13 @@ def forward_headers(
 
 
 def response_headers(
-    headers: Iterable[tuple[bytes, bytes]], *, public: bool, request_id: str
+    headers: Iterable[tuple[bytes, bytes]], *, public: bool
 ) -> list[tuple[bytes, bytes]]:
-    """The backend's answer headers as the client gets them; repeated ones (Set-Cookie) kept."""
+    """The backend's answer headers as the client gets them; repeated ones (Set-Cookie) kept.
+    The request's `x-request-id` replaces any the backend sent in the observability layer,
+    which puts it on every answer."""
     dropped = NOT_RETURNED_RAW if public else NOT_RETURNED_PRIVATE
     kept = [(k.lower(), v) for k, v in headers if k.lower() not in dropped]
     if not public:
         kept.append(PRIVATE)
-    kept.append((b"x-request-id", request_id.encode("latin-1")))
     return kept

@@ -82,7 +82,7 @@ class Passthrough:
         try:
             await self._exchange(incoming, identity, decision, applied, receive, send)
         except GatewayError as error:
-            await reply_error(send, error, request_id=incoming.request_id)
+            await reply_error(send, error)
         except BodyTooLarge as error:
             await reply(send, 413, "payload_too_large", str(error))
         except ClientGone:
@@ -153,9 +153,7 @@ class Passthrough:
         start = {
             "type": "http.response.start",
             "status": answer.status,
-            "headers": response_headers(
-                answer.raw_headers, public=public, request_id=incoming.request_id
-            ),
+            "headers": response_headers(answer.raw_headers, public=public),
         }
         held = clearance.answer_rule is not None or incoming.method not in ("GET", "HEAD")
         try:

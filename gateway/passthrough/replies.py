@@ -39,11 +39,10 @@ async def reply(
     await send({"type": "http.response.body", "body": body})
 
 
-async def reply_error(send: Send, error: GatewayError, *, request_id: str) -> None:
+async def reply_error(send: Send, error: GatewayError) -> None:
     """A GatewayError as the REST client sees it: 401, 403, 422, 502 or 504."""
     status, code, extra = _shape(error)
-    headers = [*extra, (b"x-request-id", request_id.encode("latin-1"))]
-    await reply(send, status, code, error.message, headers=headers)
+    await reply(send, status, code, error.message, headers=extra)
 
 
 def _shape(error: GatewayError) -> tuple[int, str, list[tuple[bytes, bytes]]]:
